@@ -1,0 +1,1 @@
+"""perovscreen.structures"""
