@@ -1,1 +1,3 @@
-"""perovscreen.potentials"""
+from perovscreen.potentials.calculators import get_calculator
+
+__all__ = ["get_calculator"]

@@ -1,0 +1,5 @@
+import sys
+
+from perovscreen.cli import main
+
+sys.exit(main())

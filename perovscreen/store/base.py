@@ -1,0 +1,49 @@
+"""The results store interface: structures, stage runs and their results, with provenance."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass
+class RunRecord:
+    structure_key: str
+    stage: str
+    params_hash: str
+    status: str  # ok | error
+    result: dict | None
+    error: str | None
+    error_kind: str | None  # input | runtime
+    seconds: float
+    params: dict
+    provenance: dict
+    started: str = ""
+    finished: str = ""
+
+
+class Store(ABC):
+    """Small interface so a server database can replace SQLite later."""
+
+    @abstractmethod
+    def put_structure(self, record: dict) -> None: ...
+
+    @abstractmethod
+    def put_run(self, run: RunRecord) -> None: ...
+
+    @abstractmethod
+    def get_run(self, structure_key: str, stage: str, params_hash: str) -> RunRecord | None: ...
+
+    @abstractmethod
+    def runs(self, stage: str | None = None) -> list[dict]: ...
+
+    @abstractmethod
+    def structures(self) -> list[dict]: ...
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,90 @@
+"""SQLite results store: one file, WAL journal, one transaction per write (safe under SIGKILL)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from perovscreen.store.base import RunRecord, Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS structures (
+    key TEXT PRIMARY KEY, id TEXT, file TEXT, file_hash TEXT, identity TEXT, formula TEXT, ion TEXT,
+    oxidation_source TEXT, n_sites INTEGER, is_ordered INTEGER, duplicate_of TEXT, error TEXT,
+    record TEXT NOT NULL, updated TEXT DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    structure_key TEXT NOT NULL, stage TEXT NOT NULL, params_hash TEXT NOT NULL, params TEXT NOT NULL,
+    status TEXT NOT NULL, error TEXT, error_kind TEXT, seconds REAL, result TEXT, provenance TEXT NOT NULL,
+    started TEXT, finished TEXT,
+    UNIQUE (structure_key, stage, params_hash)
+);
+CREATE INDEX IF NOT EXISTS runs_stage ON runs (stage);
+"""
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    def _write(self, sql: str, args: tuple) -> None:
+        with self.conn:  # BEGIN ... COMMIT, rolled back on error
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(sql, args)
+
+    def put_structure(self, record: dict) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO structures (key, id, file, file_hash, identity, formula, ion, oxidation_source,"
+            " n_sites, is_ordered, duplicate_of, error, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (record["key"], record["id"], record["file"], record["file_hash"], record.get("identity"),
+             record.get("formula"), record.get("ion"), record.get("oxidation_source"), record.get("n_sites"),
+             None if record.get("is_ordered") is None else int(record["is_ordered"]), record.get("duplicate_of"),
+             record.get("error"), json.dumps(record, default=str)))
+
+    def put_run(self, run: RunRecord) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO runs (structure_key, stage, params_hash, params, status, error, error_kind,"
+            " seconds, result, provenance, started, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (run.structure_key, run.stage, run.params_hash, json.dumps(run.params, default=str), run.status,
+             run.error, run.error_kind, run.seconds, json.dumps(run.result, default=str),
+             json.dumps(run.provenance, default=str), run.started, run.finished))
+
+    def get_run(self, structure_key: str, stage: str, params_hash: str) -> RunRecord | None:
+        row = self.conn.execute(
+            "SELECT structure_key, stage, params_hash, status, result, error, error_kind, seconds, params,"
+            " provenance, started, finished FROM runs WHERE structure_key=? AND stage=? AND params_hash=?",
+            (structure_key, stage, params_hash)).fetchone()
+        if row is None:
+            return None
+        return RunRecord(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None, row[5], row[6],
+                         row[7], json.loads(row[8]), json.loads(row[9]), row[10] or "", row[11] or "")
+
+    def runs(self, stage: str | None = None) -> list[dict]:
+        sql = ("SELECT r.run_id, r.structure_key, s.id, s.file, s.formula, s.identity, r.stage, r.params_hash,"
+               " r.status, r.error, r.error_kind, r.seconds, r.result, r.params, r.provenance, r.finished"
+               " FROM runs r LEFT JOIN structures s ON s.key = r.structure_key")
+        args: tuple = ()
+        if stage:
+            sql += " WHERE r.stage = ?"
+            args = (stage,)
+        cols = ["run_id", "structure_key", "id", "file", "formula", "identity", "stage", "params_hash", "status",
+                "error", "error_kind", "seconds", "result", "params", "provenance", "finished"]
+        out = []
+        for row in self.conn.execute(sql + " ORDER BY r.run_id", args):
+            d = dict(zip(cols, row))
+            for k in ("result", "params", "provenance"):
+                d[k] = json.loads(d[k]) if d[k] else None
+            out.append(d)
+        return out
+
+    def structures(self) -> list[dict]:
+        return [json.loads(r[0]) for r in self.conn.execute("SELECT record FROM structures ORDER BY rowid")]
+
+    def close(self) -> None:
+        self.conn.close()
