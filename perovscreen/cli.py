@@ -68,7 +68,7 @@ def _order(args) -> int:
 def _demo(args) -> int:
     from perovscreen.pipeline.demo import run_demo
 
-    return run_demo(args.out, jobs=args.jobs)
+    return run_demo(args.out, jobs=args.jobs, config=args.config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main job on the built-in examples and write a report")
     p.add_argument("--out", default="results", help="output directory (default results/)")
     p.add_argument("--jobs", "-j", type=int, default=2)
+    p.add_argument("--config", default=None, help="funnel configuration (TOML; default: the demo's own)")
     p.set_defaults(func=_demo)
 
     for name in STAGE_CLIS:

@@ -59,7 +59,7 @@ class _FileTask:
     ion: str
     max_atoms: int
     stage: str
-    params: dict
+    params: dict  # the stage's own parameters (what func receives)
     done_keys: frozenset
 
 
@@ -93,14 +93,25 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run_batch(args, stage: str, func: Callable | None, params: dict, on_result: Callable | None = None) -> int:
-    """Run `func` over every structure in args.paths; see the module docstring. Returns an exit code."""
+def run_batch(args, stage: str, func: Callable | None, params: dict) -> int:
+    """CLI entry: run `func` over every structure in args.paths (see the module docstring); exit code."""
+    if not expand_paths(args.paths):
+        print(f"error: no input files match {' '.join(map(str, args.paths))}", file=sys.stderr)
+        return 2
+    execute_batch(args, stage, func, params)
+    return 0
+
+
+def execute_batch(args, stage: str, func: Callable | None, params: dict) -> list[dict]:
+    """Run the stage over args.paths; returns one row per structure (resumed ones included).
+
+    A row has id, file, key, status, error, formula, identity, duplicate_of, resumed, seconds and the
+    stage's result fields.
+    """
+    stage_params = params
     params = {"stage": stage, "ion": args.ion, "max_atoms": args.max_atoms, **params}
     phash = params_hash(params)
     files = expand_paths(args.paths)
-    if not files:
-        print(f"error: no input files match {' '.join(map(str, args.paths))}", file=sys.stderr)
-        return 2
     store = open_store(args.db)
     stored = store.structures()
     seen = {s["identity"]: s["id"] for s in stored if s.get("identity")}
@@ -112,7 +123,7 @@ def run_batch(args, stage: str, func: Callable | None, params: dict, on_result: 
         try:
             fh = file_sha256(f)
         except OSError as exc:
-            rows.append({"id": Path(f).stem, "file": str(f), "status": "error",
+            rows.append({"id": Path(f).stem, "file": str(f), "key": None, "status": "error",
                          "error": f"{f}: cannot read ({exc.strerror or exc})"})
             continue
         known = by_hash.get(fh, [])
@@ -120,9 +131,9 @@ def run_batch(args, stage: str, func: Callable | None, params: dict, on_result: 
         if known and all(s["key"] in done for s in known):
             resumed += [(s, done[s["key"]]) for s in known]
             continue
-        tasks.append(_FileTask(str(f), fh, args.ion, args.max_atoms, stage, params, frozenset(done)))
+        tasks.append(_FileTask(str(f), fh, args.ion, args.max_atoms, stage, stage_params, frozenset(done)))
     for s, run in resumed:
-        rows.append(_row(s, run.status, run.error, run.result, resumed=True))
+        rows.append(_row(s, run.status, run.error, run.result, resumed=True, seconds=run.seconds))
         if args.json:
             emit_json(rows[-1])
     executor = get_executor(args.executor, max_workers=args.jobs, address=args.address)
@@ -146,9 +157,7 @@ def run_batch(args, stage: str, func: Callable | None, params: dict, on_result: 
                                 it["seconds"], params, provenance(params, inputs={task.path: task.file_hash}),
                                 it["started"], it["finished"])
                 store.put_run(run)
-                rows.append(_row(rec, it["status"], it["error"], it["result"]))
-                if on_result:
-                    on_result(rec, run)
+                rows.append(_row(rec, it["status"], it["error"], it["result"], seconds=it["seconds"]))
                 if args.json:
                     emit_json(rows[-1])
             progress.update(1)
@@ -158,7 +167,7 @@ def run_batch(args, stage: str, func: Callable | None, params: dict, on_result: 
         store.close()
     if not args.quiet:
         _summary(rows, stage)
-    return 0
+    return rows
 
 
 def _finished(store, structures: list[dict], stage: str, phash: str) -> dict:
@@ -171,10 +180,11 @@ def _finished(store, structures: list[dict], stage: str, phash: str) -> dict:
     return out
 
 
-def _row(rec: dict, status: str, error: str | None, result: dict | None, resumed: bool = False) -> dict:
-    row = {"id": rec.get("id"), "file": rec.get("file"), "status": status, "error": error,
+def _row(rec: dict, status: str, error: str | None, result: dict | None, resumed: bool = False,
+         seconds: float | None = None) -> dict:
+    row = {"id": rec.get("id"), "file": rec.get("file"), "key": rec.get("key"), "status": status, "error": error,
            "formula": rec.get("formula"), "identity": rec.get("identity"), "duplicate_of": rec.get("duplicate_of"),
-           "resumed": resumed}
+           "resumed": resumed, "seconds": seconds}
     row.update(result or {})
     return row
 

@@ -22,6 +22,11 @@ def density_stage(record, params):
     return {"density": round(float(s.density), 6), "scaled": float(s.volume) * params["k"]}
 
 
+def _rows(out):
+    """JSON rows keyed by id, without timings."""
+    return {r["id"]: {k: v for k, v in r.items() if k != "seconds"} for r in map(json.loads, out.splitlines())}
+
+
 def _square(x):
     if x == 3:
         raise ValueError("three is bad")
@@ -86,10 +91,10 @@ def test_executor_completion_order_and_errors(name):
 
 def test_local_pool_batch_equals_serial(tmp_path, example_dir, capsys):
     run_batch(batch_args([example_dir], tmp_path / "a.db"), "density", density_stage, {"k": 1.0})
-    serial = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    serial = _rows(capsys.readouterr().out)
     run_batch(batch_args([example_dir], tmp_path / "b.db", executor="local", jobs=2), "density", density_stage,
               {"k": 1.0})
-    pooled = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    pooled = _rows(capsys.readouterr().out)
     assert serial == pooled
 
 
@@ -100,7 +105,7 @@ def test_ray_executor_gives_same_results_as_local(tmp_path, example_dir, capsys)
 
     run_batch(batch_args([example_dir], tmp_path / "a.db", executor="local", jobs=2), "density", density_stage,
               {"k": 1.0})
-    local = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    local = _rows(capsys.readouterr().out)
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
                  runtime_env={"env_vars": {"PYTHONPATH": str(__import__("pathlib").Path(__file__).parent)}})
@@ -108,5 +113,5 @@ def test_ray_executor_gives_same_results_as_local(tmp_path, example_dir, capsys)
                   {"k": 1.0})
     finally:
         ray.shutdown()
-    remote = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    remote = _rows(capsys.readouterr().out)
     assert local == remote

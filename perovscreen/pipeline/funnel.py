@@ -1,0 +1,290 @@
+"""The screening funnel: (space ->) intake -> BVSE -> ML -> stability -> MD -> ranking -> report.
+
+Each stage runs through the batch runner, so results land in the store as they finish and a re-run
+(or a killed and restarted run) recomputes nothing finished. Each stage keeps a configurable number
+or fraction of the candidates; its wall time and what it removed are recorded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from perovscreen.pipeline.batch import execute_batch
+from perovscreen.pipeline.config import keep_count
+from perovscreen.provenance import params_hash, provenance
+
+
+@dataclass
+class StageLog:
+    name: str
+    n_in: int
+    n_out: int
+    seconds: float
+    removed: dict = field(default_factory=dict)  # id -> reason
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "n_in": self.n_in, "n_out": self.n_out, "seconds": round(self.seconds, 2),
+                "removed": self.removed}
+
+
+@dataclass
+class Candidate:
+    id: str
+    file: str
+    formula: str | None = None
+    identity: str | None = None
+    key: str | None = None
+    source: str = "cif"  # cif | space
+    bvse: dict | None = None
+    ml: dict | None = None
+    stability: dict | None = None
+    md: dict | None = None
+    measured: dict | None = None
+    front: int | None = None
+    score: float | None = None
+    overlaps_leader: bool | None = None
+
+    @property
+    def barrier(self) -> float:
+        """Lowest finite percolation barrier (the easiest long-range path), inf when none."""
+        if not self.bvse:
+            return math.nan
+        vals = [float(v) for v in self.bvse["barriers"].values()]
+        return min(vals) if vals else math.inf
+
+    def pred(self, target: str) -> dict | None:
+        return ((self.ml or {}).get("predictions") or {}).get(target)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"barrier": self.barrier}
+
+
+def _batch_args(cfg: dict, paths, db) -> argparse.Namespace:
+    r = cfg["run"]
+    return argparse.Namespace(paths=[str(p) for p in paths], ion=r["ion"], db=str(db), json=False, jobs=r["jobs"],
+                              executor=r["executor"], address=r["address"] or None, max_atoms=r["max_atoms"],
+                              force=False, quiet=True)
+
+
+class Funnel:
+    def __init__(self, cfg: dict, log=sys.stderr):
+        self.cfg = cfg
+        self.out = Path(cfg["run"]["out"])
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.db = self.out / "perovscreen.db"
+        self.stages: list[StageLog] = []
+        self.log = log
+        self.space_summary: dict | None = None
+
+    def say(self, msg: str) -> None:
+        print(f"[screen] {msg}", file=self.log, flush=True)
+
+    def _stage(self, name, cands, func, params, keep=None, order=None, accept=None) -> list[Candidate]:
+        """Run one stage over `cands`, attach results, keep the best `keep` (by `order`)."""
+        t0 = time.perf_counter()
+        self.say(f"{name}: {len(cands)} candidates")
+        files = sorted({c.file for c in cands})
+        rows = execute_batch(_batch_args(self.cfg, files, self.db), name, func, params)
+        by_key = {r["key"]: r for r in rows}
+        kept, removed = [], {}
+        for c in cands:
+            r = by_key.get(c.key)
+            if r is None or r["status"] != "ok":
+                removed[c.id] = (r or {}).get("error") or "not run"
+                continue
+            res = {k: v for k, v in r.items() if k not in ("id", "file", "key", "status", "error", "formula",
+                                                           "identity", "duplicate_of", "resumed", "seconds")}
+            setattr(c, name if name != "ingest" else "source", res if name != "ingest" else c.source)
+            if accept and (why := accept(c)):
+                removed[c.id] = why
+                continue
+            kept.append(c)
+        if keep is not None and order is not None:
+            kept.sort(key=order)
+            n = keep_count(keep, len(kept))
+            for c in kept[n:]:
+                removed[c.id] = f"not in the best {n} by {name}"
+            kept = kept[:n]
+        self.stages.append(StageLog(name, len(cands), len(kept), time.perf_counter() - t0, removed))
+        return kept
+
+    def intake(self, paths) -> list[Candidate]:
+        t0 = time.perf_counter()
+        rows = execute_batch(_batch_args(self.cfg, paths, self.db), "ingest", None, {})
+        cands, removed = [], {}
+        for r in rows:
+            if r["status"] != "ok":
+                removed[r["id"]] = r["error"]
+            elif r.get("duplicate_of"):
+                removed[r["id"]] = f"duplicate of {r['duplicate_of']}"
+            else:
+                src = "space" if Path(r["file"]).parent.name == "candidates" else "cif"
+                cands.append(Candidate(r["id"], r["file"], r["formula"], r["identity"], r["key"], src))
+        self.stages.append(StageLog("ingest", len(rows), len(cands), time.perf_counter() - t0, removed))
+        return cands
+
+    def bvse(self, cands):
+        from perovscreen.bvse.core import bvse_stage
+
+        c = self.cfg["bvse"]
+        return self._stage("bvse", cands, bvse_stage, {"resolution": c["resolution"], "cutoff": c["cutoff"]},
+                           keep=c["keep"], order=lambda x: x.barrier)
+
+    def ml(self, cands):
+        from perovscreen.ml.predict import ml_stage
+
+        path = ensure_ml_model(self.cfg["ml"]["model"], self.out, self.say, self.cfg["ml"]["structures"])
+        c = self.cfg["ml"]
+        return self._stage("ml", cands, ml_stage, {"model_path": str(path), "cache": str(self.out / "descriptors")},
+                           keep=c["keep"], order=lambda x: -(x.pred("log10_sigma") or {}).get("value", -99))
+
+    def stability(self, cands):
+        from perovscreen.pipeline.stages import stability_ordered_stage
+
+        c = self.cfg["stability"]
+        params = {"calculator": c["calculator"], "relax_candidate": c["relax"], "fmax": c["fmax"],
+                  "steps": c["steps"], "min_length": c["min_length"], "seed": self.cfg["run"]["seed"],
+                  "cache": str(self.out / "references")}
+        limit = c["max_e_above_hull"]
+
+        def accept(x):
+            e = x.stability.get("e_above_hull")
+            return f"E_hull {e:.3f} eV/atom > {limit}" if e is not None and e > limit else None
+
+        return self._stage("stability", cands, stability_ordered_stage, params, keep=c["keep"],
+                           order=lambda x: x.stability.get("e_above_hull", 9.9), accept=accept)
+
+    def md(self, cands):
+        from perovscreen.pipeline.stages import md_record_stage
+
+        c = self.cfg["md"]
+        top = sorted(cands, key=lambda x: -((x.pred("log10_sigma") or {}).get("value", -99)))[: int(c["top"])]
+        params = {k: c[k] for k in ("temperatures", "time_ps", "timestep_fs", "equilibration_ps", "min_length",
+                                    "calculator", "vacancies")} | {"seed": self.cfg["run"]["seed"],
+                                                                    "workdir": str(self.out / "md")}
+        self._stage("md", top, md_record_stage, params)
+        return cands
+
+
+def ensure_ml_model(model: str, out: Path, say, structures: bool = False, data=None) -> Path:
+    """The configured model, else the default model path, trained on OBELiX on first use."""
+    from perovscreen.features.descriptors import DiskCache
+    from perovscreen.ml.dataset import obelix_table
+    from perovscreen.ml.train import default_model_path, save_property_model, train_model
+
+    path = Path(model) if model else default_model_path("structure" if structures else "composition")
+    if path.exists():
+        return path
+    say(f"ml: no model at {path}; training one on the OBELiX training split (first run only)")
+    table = obelix_table(data, structures=structures, bvse=structures,
+                         cache=DiskCache(out / "descriptors") if structures else None)
+    m, card = train_model(table, structures=structures)
+    save_property_model(m, card, path)
+    return path
+
+
+def attach_measured(cands, data=None) -> None:
+    """Measured OBELiX conductivity beside candidates whose composition matches (within 0.5 at.%)."""
+    try:
+        from pymatgen.core import Composition
+
+        from perovscreen.data.obelix import load_obelix
+
+        df = load_obelix(data)
+    except Exception:  # data not available: the report says nothing is known
+        return
+    known = []
+    for _, row in df.iterrows():
+        try:
+            known.append((Composition(row["formula"]).fractional_composition, row))
+        except Exception:
+            continue
+    for c in cands:
+        try:
+            comp = Composition(c.formula).fractional_composition
+        except Exception:
+            continue
+        for kc, row in known:
+            if set(kc.elements) == set(comp.elements) and all(abs(kc[e] - comp[e]) < 0.005 for e in comp.elements):
+                c.measured = {"log10_sigma": float(row["log10_sigma"]), "obelix_id": row["id"],
+                              "upper_bound": bool(row["sigma_is_upper_bound"])}
+                break
+
+
+def rank(cands, weights: dict) -> list:
+    """Pareto fronts over (ML log10 sigma max, barrier min, E_hull min), then weighted score within fronts."""
+    from perovscreen.pipeline.ranking import overlaps_leader, pareto_fronts, weighted_score
+
+    if not cands:
+        return []
+    names = ["log10_sigma", "barrier", "e_above_hull"]
+    v = np.array([[(c.pred("log10_sigma") or {}).get("value", np.nan), c.barrier,
+                   (c.stability or {}).get("e_above_hull", np.nan)] for c in cands], float)
+    v[~np.isfinite(v)] = np.nan
+    maximize = [True, False, False]
+    fronts = pareto_fronts(v, maximize)
+    used = [j for j in range(3) if np.isfinite(v[:, j]).any()]
+    score = weighted_score(v[:, used], [maximize[j] for j in used], [weights.get(names[j], 0.0) for j in used])
+    for c, f, s in zip(cands, fronts, score):
+        c.front, c.score = int(f), float(s)
+    ranked = sorted(cands, key=lambda c: (c.front, -c.score))
+    lo = np.array([(c.pred("log10_sigma") or {}).get("lower", np.nan) for c in ranked])
+    hi = np.array([(c.pred("log10_sigma") or {}).get("upper", np.nan) for c in ranked])
+    ov = overlaps_leader(lo, hi, 0)
+    for c, o in zip(ranked, ov):
+        c.overlaps_leader = bool(o)
+    return ranked
+
+
+def run_screen(paths=(), space=None, cfg: dict | None = None) -> dict:
+    """The whole funnel; returns {"ranked": [...], "report": path, "stages": [...]}."""
+    from perovscreen.pipeline.config import validate_config
+    from perovscreen.pipeline.report import write_report
+
+    cfg = cfg or validate_config({})
+    t0 = time.perf_counter()
+    f = Funnel(cfg)
+    paths = list(paths)
+    space_summary = None
+    if space is not None:
+        from perovscreen.ml.train import load_property_model
+        from perovscreen.pipeline.space_stage import space_candidates
+        from perovscreen.structures.space import load_space
+
+        spec = load_space(space) if isinstance(space, (str, Path)) else space
+        ts = time.perf_counter()
+        comp_model, _ = load_property_model(ensure_ml_model("", f.out, f.say, structures=False))
+        space_summary = space_candidates(spec, comp_model, f.out / "candidates", cfg["space"]["keep"],
+                                         cfg["space"]["min_length"], cfg["run"]["seed"])
+        f.stages.append(StageLog("space", space_summary["n_enumerated"], len(space_summary["selected"]),
+                                 time.perf_counter() - ts, {}))
+        paths.append(str(f.out / "candidates"))
+    cands = f.intake(paths)
+    all_bvse: list[float] = []
+    if cfg["bvse"]["enabled"]:
+        cands = f.bvse(cands)
+        all_bvse = [c.barrier for c in cands]
+    if cfg["ml"]["enabled"]:
+        cands = f.ml(cands)
+    if cfg["stability"]["enabled"]:
+        cands = f.stability(cands)
+    if cfg["md"]["enabled"] and cfg["md"]["top"] > 0:
+        cands = f.md(cands)
+    attach_measured(cands)
+    ranked = rank(cands, cfg["ranking"]["weights"])
+    prov = provenance({"config_hash": params_hash(cfg)}, files=[p for p in paths if Path(p).is_file()])
+    (f.out / "ranking.json").write_text(json.dumps({"config": cfg, "provenance": prov,
+                                                    "stages": [s.to_dict() for s in f.stages],
+                                                    "space": space_summary,
+                                                    "ranked": [c.to_dict() for c in ranked]}, indent=1,
+                                                   default=str))
+    report = write_report(f, ranked, all_bvse, cfg, prov, space_summary, time.perf_counter() - t0)
+    f.say(f"report: {report} ({time.perf_counter() - t0:.1f} s)")
+    return {"ranked": ranked, "report": report, "stages": f.stages, "space": space_summary}

@@ -1,0 +1,210 @@
+"""The screening report: ranked candidate table with uncertainties, plots, stage log, provenance.
+
+Writes `academic_screening_report.md` and `academic_screening_report.html` (same content) and PNG plots.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+def _fmt(x, nd=2):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, str):
+        return x
+    return "inf" if math.isinf(x) else f"{x:.{nd}f}"
+
+
+def _interval(p: dict | None, nd=2) -> str:
+    if not p:
+        return "-"
+    return f"{_fmt(p.get('value'), nd)} [{_fmt(p.get('lower'), nd)}, {_fmt(p.get('upper'), nd)}]"
+
+
+def _md_sigma(c) -> str:
+    a = (c.md or {}).get("arrhenius") or {}
+    s = a.get("log10_sigma_target") or a.get("log10_sigma_300K")
+    if not s:
+        return "-"
+    if isinstance(s, dict):
+        return f"{_fmt(s.get('median'))} [{_fmt(s.get('lower'))}, {_fmt(s.get('upper'))}]"
+    return _fmt(s)
+
+
+def candidate_table(cands) -> list[dict]:
+    rows = []
+    for rank, c in enumerate(cands, 1):
+        b = (c.bvse or {}).get("barriers", {})
+        st = c.stability or {}
+        rows.append({
+            "rank": rank, "id": c.id, "formula": c.formula, "front": c.front, "score": _fmt(c.score),
+            "E1D/E2D/E3D (eV)": "/".join(_fmt(float(b[k])) for k in ("E1D", "E2D", "E3D")) if b else "-",
+            "BVSE Ea cal. (eV)": _fmt(((c.bvse or {}).get("Ea_calibrated") or {}).get("value")
+                                      if isinstance((c.bvse or {}).get("Ea_calibrated"), dict)
+                                      else (c.bvse or {}).get("Ea_calibrated")),
+            "ML log10 sigma [90%]": _interval(c.pred("log10_sigma")),
+            "ML Ea eV [90%]": _interval(c.pred("Ea")),
+            "E_hull (eV/atom)": _fmt(st.get("e_above_hull"), 3),
+            "MD log10 sigma(300K)": _md_sigma(c),
+            "measured log10 sigma": _fmt((c.measured or {}).get("log10_sigma")),
+            "overlaps leader": "yes" if c.overlaps_leader else "",
+            "provenance": f"{c.key or '-'}",
+        })
+    return rows
+
+
+def _md_table(rows: list[dict]) -> str:
+    if not rows:
+        return "_none_\n"
+    cols = list(rows[0])
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def plots(cands, all_bvse: list[float], out: Path) -> dict:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    made = {}
+    # Pareto front: ML conductivity vs BVSE barrier
+    pts = [(c.barrier, (c.pred("log10_sigma") or {}), c.front, c.id) for c in cands]
+    pts = [(b, p, f, i) for b, p, f, i in pts if p and np.isfinite(b)]
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for b, p, f, i in pts:
+        ax.errorbar(b, p["value"], yerr=[[p["value"] - p["lower"]], [p["upper"] - p["value"]]], fmt="o",
+                    color="C3" if f == 0 else "C0", alpha=0.8, capsize=2)
+        ax.annotate(i, (b, p["value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("BVSE percolation barrier (eV)")
+    ax.set_ylabel("ML log10 sigma (S/cm), 90% interval")
+    ax.set_title("Candidates (red: Pareto front 0)")
+    fig.tight_layout()
+    fig.savefig(out / "pareto.png", dpi=120)
+    plt.close(fig)
+    made["pareto"] = "plots/pareto.png"
+    # barrier histogram
+    finite = [b for b in all_bvse if np.isfinite(b)]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(finite, bins=max(5, min(30, len(finite))), color="C0")
+    ax.set_xlabel("lowest BVSE percolation barrier (eV)")
+    ax.set_ylabel("structures")
+    ax.set_title(f"{len(finite)} percolating, {len(all_bvse) - len(finite)} not percolating")
+    fig.tight_layout()
+    fig.savefig(out / "barriers.png", dpi=120)
+    plt.close(fig)
+    made["barriers"] = "plots/barriers.png"
+    # parity ML vs measured
+    par = [((c.measured or {}).get("log10_sigma"), c.pred("log10_sigma"), c.id) for c in cands]
+    par = [(m, p, i) for m, p, i in par if m is not None and p]
+    if par:
+        fig, ax = plt.subplots(figsize=(4.5, 4.5))
+        for m, p, i in par:
+            ax.errorbar(m, p["value"], yerr=[[p["value"] - p["lower"]], [p["upper"] - p["value"]]], fmt="o",
+                        capsize=2)
+            ax.annotate(i, (m, p["value"]), fontsize=6)
+        lims = [min(min(m for m, _, _ in par), min(p["lower"] for _, p, _ in par)) - 0.5,
+                max(max(m for m, _, _ in par), max(p["upper"] for _, p, _ in par)) + 0.5]
+        ax.plot(lims, lims, "k--", lw=0.8)
+        ax.set_xlabel("measured log10 sigma (OBELiX)")
+        ax.set_ylabel("ML log10 sigma")
+        ax.set_title("ML vs measured (compositions in OBELiX)")
+        fig.tight_layout()
+        fig.savefig(out / "parity.png", dpi=120)
+        plt.close(fig)
+        made["parity"] = "plots/parity.png"
+    # Arrhenius plots written by the MD stage
+    for c in cands:
+        p = (c.md or {}).get("arrhenius_plot")
+        if p and Path(p).exists():
+            made[f"arrhenius_{c.id}"] = str(Path(p).resolve())
+    return made
+
+
+def write_report(funnel, ranked, all_bvse, cfg: dict, prov: dict, space: dict | None, total_s: float) -> Path:
+    out = Path(cfg["run"]["out"])
+    figs = plots(ranked, all_bvse, out / "plots")
+    rows = candidate_table(ranked)
+    md = ["# perovscreen screening report", "",
+          f"{len(ranked)} candidates ranked; total run time {total_s:.1f} s. Ranking: Pareto fronts over "
+          "(ML log10 sigma, max), (lowest BVSE percolation barrier, min), (energy above hull, min); ties within "
+          "a front by the weighted score. 'overlaps leader' marks candidates whose 90% ML conductivity interval "
+          "overlaps the leader's, i.e. not distinguishable from it.", "",
+          "## Candidates", "", _md_table(rows)]
+    if space:
+        md += ["## Chemical space", "",
+               f"`{space['name']}` ({space['family']}): {space['n_enumerated']} compositions enumerated, "
+               f"filter counts {json.dumps(space['counts'])}; enumerate+filter {space['seconds_enumerate_filter']} s, "
+               f"scoring {space['n_scored']} survivors {space['seconds_score']} s. Best {len(space['selected'])} "
+               "by ML conductivity were built as ordered supercells:", "",
+               _md_table([{"id": s["id"], "formula": s["formula"], "t": _fmt(s["t"]), "tau": _fmt(s["tau"]),
+                           "ML log10 sigma [90%]": f"{_fmt(s['log10_sigma'][0])} [{_fmt(s['log10_sigma'][1])}, "
+                                                   f"{_fmt(s['log10_sigma'][2])}]",
+                           "composition deviation": _fmt(s["ordering"]["max_rel_deviation"], 3)}
+                          for s in space["selected"]])]
+    md += ["## Stages: what each removed and why", "",
+           _md_table([{"stage": s.name, "in": s.n_in, "out": s.n_out, "wall time (s)": f"{s.seconds:.1f}"}
+                      for s in funnel.stages]), ""]
+    for s in funnel.stages:
+        for cid, why in s.removed.items():
+            md.append(f"- {s.name}: `{cid}` removed: {why}")
+    md += ["", "## Plots", ""]
+    md += [f"![{k}]({v})" for k, v in figs.items()]
+    md += ["", "## Provenance", "",
+           f"Every number above is stored with its inputs' SHA-256, parameters, code and library versions in "
+           f"`{funnel.db}` (table `runs`, keyed by the provenance column's structure key); export it with "
+           f"`perovscreen results export --db {funnel.db}`.", "",
+           "```json", json.dumps(prov, indent=1, default=str), "```", "",
+           "## Configuration", "", "```json", json.dumps(cfg, indent=1), "```", ""]
+    text = "\n".join(md)
+    p = out / "academic_screening_report.md"
+    p.write_text(text)
+    (out / "academic_screening_report.html").write_text(_html(text))
+    return p
+
+
+def _html(markdown: str) -> str:
+    """Minimal Markdown to HTML for this report's own constructs (headings, tables, lists, images, code)."""
+    out, in_table, in_code = [], False, False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            out.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
+            continue
+        if in_code:
+            out.append(html.escape(line))
+            continue
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if set("".join(cells)) <= {"-"}:
+                continue
+            tag = "th" if not in_table else "td"
+            if not in_table:
+                out.append("<table border=1 cellspacing=0 cellpadding=3>")
+                in_table = True
+            out.append("<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            out.append("</table>")
+            in_table = False
+        if line.startswith("#"):
+            n = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{n}>{html.escape(line[n:].strip())}</h{n}>")
+        elif line.startswith("!["):
+            alt, src = line[2:].split("](")
+            out.append(f'<p><img src="{html.escape(src[:-1])}" alt="{html.escape(alt)}" width=600></p>')
+        elif line.startswith("- "):
+            out.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+    if in_table:
+        out.append("</table>")
+    return "<!doctype html><html><head><meta charset='utf-8'><title>perovscreen report</title></head><body>" + \
+        "\n".join(out) + "</body></html>"
