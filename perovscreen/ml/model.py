@@ -1,0 +1,226 @@
+"""Random-forest / gradient-boosting property models with conformal 90% intervals.
+
+A PropertyModel has one or more heads; a head predicts one target (single-output) or several at once
+(multi-output forest, trained on rows where all its targets are known). Each head's hyper-parameters are
+chosen by grouped inner CV on the rows it is given, and its conformal calibration uses the out-of-fold
+predictions of the chosen setting. Missing descriptors (NaN) are handled natively by the estimators.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from perovscreen.errors import InputError, ModelError
+from perovscreen.ml import conformal
+from perovscreen.ml.cv import grouped_folds
+
+FORMAT = "perovscreen.ml.PropertyModel/1"
+GRIDS = {
+    "rf": {"max_features": [0.33, 1.0], "min_samples_leaf": [1, 3]},
+    "gbm": {"learning_rate": [0.03, 0.1], "num_leaves": [7, 15]},
+}
+
+
+def make_estimator(kind: str, params: dict | None = None, seed: int = 0, n_estimators: int | None = None,
+                   n_jobs: int = 2):
+    params = dict(params or {})
+    if kind == "rf":
+        from sklearn.ensemble import RandomForestRegressor
+
+        return RandomForestRegressor(n_estimators=n_estimators or 300, random_state=seed, n_jobs=n_jobs, **params)
+    if kind == "gbm":
+        from lightgbm import LGBMRegressor
+
+        base = dict(n_estimators=n_estimators or 400, min_child_samples=5, subsample=0.8, subsample_freq=1,
+                    colsample_bytree=0.5, reg_lambda=1.0, random_state=seed, n_jobs=n_jobs, verbose=-1)
+        base.update(params)
+        return LGBMRegressor(**base)
+    raise InputError(f"unknown model kind {kind!r} (use rf or gbm)")
+
+
+def _tree_stats(est, X: np.ndarray, n_jobs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, spread) over the trees of a fitted forest; spread = std across trees."""
+    trees = est.estimators_
+    X = np.asarray(X, dtype=np.float32)
+
+    def part(ts):
+        s = s2 = 0.0
+        for t in ts:
+            p = t.predict(X)
+            s = s + p
+            s2 = s2 + p * p
+        return s, s2
+
+    chunks = [trees[i::n_jobs] for i in range(n_jobs)]
+    with ThreadPoolExecutor(n_jobs) as ex:
+        res = list(ex.map(part, chunks))
+    s = sum(r[0] for r in res)
+    s2 = sum(r[1] for r in res)
+    n = len(trees)
+    mean = s / n
+    return mean, np.sqrt(np.maximum(s2 / n - mean ** 2, 0.0))
+
+
+def _predict_raw(kind: str, est, X) -> tuple[np.ndarray, np.ndarray | None]:
+    if kind == "rf":
+        m, s = _tree_stats(est, X)
+        return (m if m.ndim == 2 else m[:, None]), (s if s.ndim == 2 else s[:, None])
+    if hasattr(est, "estimators_"):  # MultiOutputRegressor of boosters
+        return np.column_stack([e.predict(X) for e in est.estimators_]), None
+    return np.asarray(est.predict(X)).reshape(len(X), -1), None
+
+
+@dataclass
+class TargetPrediction:
+    value: float
+    lower: float
+    upper: float
+    level: float = 0.9
+    unit: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Prediction:
+    id: str
+    formula: str | None = None
+    file: str | None = None
+    status: str = "ok"
+    error: str | None = None
+    predictions: dict[str, TargetPrediction] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "status": self.status, "error": self.error,
+             "predictions": {k: v.to_dict() for k, v in self.predictions.items()}}
+        if self.file is not None:
+            d["file"] = self.file
+        if self.formula is not None:
+            d["formula"] = self.formula
+        return d
+
+
+class PropertyModel:
+    """Heads of fitted estimators + conformal calibrations over a fixed feature list."""
+
+    def __init__(self, features, kind: str = "rf", alpha: float = 0.1, inner_splits: int = 5, seed: int = 0,
+                 n_estimators: int | None = None, grid: dict | None = None, n_jobs: int = 2):
+        self.features = list(features)
+        self.kind, self.alpha, self.inner_splits, self.seed = kind, alpha, inner_splits, seed
+        self.n_estimators, self.n_jobs = n_estimators, n_jobs
+        self.grid = GRIDS[kind] if grid is None else grid
+        self.heads: list[dict] = []
+
+    # --- training -------------------------------------------------------------------------------
+    def _matrix(self, X) -> np.ndarray:
+        if hasattr(X, "columns"):
+            missing = [f for f in self.features if f not in X.columns]
+            if missing:
+                raise InputError(f"descriptor columns missing: {missing[:5]}")
+            X = X[self.features].to_numpy()
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != len(self.features):
+            raise InputError(f"expected {len(self.features)} descriptor columns, got shape {X.shape}")
+        return X
+
+    def _fit_est(self, params, X, Y):
+        est = make_estimator(self.kind, params, self.seed, self.n_estimators, self.n_jobs)
+        if Y.shape[1] > 1 and self.kind != "rf":
+            from sklearn.multioutput import MultiOutputRegressor
+
+            est = MultiOutputRegressor(est)
+        return est.fit(X, Y if Y.shape[1] > 1 else Y[:, 0])
+
+    def fit_head(self, X, Y, groups, targets) -> dict:
+        """Tune (grouped inner CV), calibrate (out-of-fold residuals) and fit one head."""
+        X, Y, groups = self._matrix(X), np.asarray(Y, float).reshape(len(X), -1), np.asarray(groups)
+        ok = np.isfinite(Y).all(1)
+        X, Y, groups = X[ok], Y[ok], groups[ok]
+        n_splits = min(self.inner_splits, len(np.unique(groups)))
+        if n_splits < 2:
+            raise InputError(f"{targets}: too few labelled compositions ({len(np.unique(groups))}) to train")
+        folds = grouped_folds(groups, n_splits, self.seed)
+        best = None
+        keys = sorted(self.grid)
+        for combo in itertools.product(*(self.grid[k] for k in keys)):
+            params = dict(zip(keys, combo))
+            oof, spread = np.empty_like(Y), np.empty_like(Y)
+            for tr, te in folds:
+                m, s = _predict_raw(self.kind, self._fit_est(params, X[tr], Y[tr]), X[te])
+                oof[te] = m
+                spread[te] = s if s is not None else 1.0
+            mae = float(np.abs(oof - Y).mean())
+            if best is None or mae < best[0]:
+                best = (mae, params, oof, spread)
+        _, params, oof, spread = best
+        cals = [conformal.calibrate(Y[:, j], oof[:, j], spread[:, j] if self.kind == "rf" else None, self.alpha)
+                for j in range(Y.shape[1])]
+        head = {"targets": list(targets), "params": params, "calibration": cals, "n_train": int(len(Y)),
+                "inner_cv_mae": [float(np.abs(oof[:, j] - Y[:, j]).mean()) for j in range(Y.shape[1])],
+                "estimator": self._fit_est(params, X, Y)}
+        self.heads.append(head)
+        return head
+
+    def fit(self, X, Ytable, groups, targets, multi_output: bool = False) -> "PropertyModel":
+        """Fit heads for `targets` (columns of Ytable): one multi-output head or one head per target."""
+        self.heads = []
+        targets = list(targets)
+        if multi_output and len(targets) > 1:
+            self.fit_head(X, Ytable[targets].to_numpy(), groups, targets)
+        else:
+            for t in targets:
+                self.fit_head(X, Ytable[[t]].to_numpy(), groups, [t])
+        return self
+
+    # --- prediction -----------------------------------------------------------------------------
+    @property
+    def targets(self) -> list[str]:
+        return [t for h in self.heads for t in h["targets"]]
+
+    def predict_arrays(self, X) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """{target: (value, lower, upper)} arrays."""
+        if not self.heads:
+            raise ModelError("model has no fitted heads")
+        X = self._matrix(X)
+        out = {}
+        for h in self.heads:
+            m, s = _predict_raw(self.kind, h["estimator"], X)
+            for j, (t, cal) in enumerate(zip(h["targets"], h["calibration"])):
+                lo, hi = conformal.interval(m[:, j], s[:, j] if s is not None else 0.0, cal)
+                out[t] = (m[:, j], lo, hi)
+        return out
+
+    def predict(self, X, ids=None, formulas=None, files=None, units=None) -> list[Prediction]:
+        arrs = self.predict_arrays(X)
+        n = len(next(iter(arrs.values()))[0])
+        ids = ids or [str(i) for i in range(n)]
+        units = units or {}
+        res = []
+        for i in range(n):
+            preds = {t: TargetPrediction(float(v[i]), float(lo[i]), float(hi[i]),
+                                         round(1 - self.alpha, 6), units.get(t, ""))
+                     for t, (v, lo, hi) in arrs.items()}
+            res.append(Prediction(ids[i], formulas[i] if formulas else None, files[i] if files else None,
+                                  predictions=preds))
+        return res
+
+    # --- serialisation (plain dict of sklearn/lightgbm objects, numbers, strings) ---------------
+    def to_state(self) -> dict:
+        return {"format": FORMAT, "features": self.features, "kind": self.kind, "alpha": self.alpha,
+                "seed": self.seed, "heads": self.heads}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "PropertyModel":
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise ModelError(f"not a {FORMAT} state")
+        m = cls(state["features"], state["kind"], state["alpha"], seed=state["seed"], grid={})
+        m.heads = state["heads"]
+        for h in m.heads:
+            if h["calibration"] and not math.isfinite(h["calibration"][0]["q"]):
+                raise ModelError("model calibration is not finite (too few training rows)")
+        return m

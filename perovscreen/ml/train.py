@@ -1,0 +1,70 @@
+"""Train / save / load property models with model cards."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from perovscreen.errors import ModelError
+from perovscreen.features.descriptors import ALL_NAMES, COMPOSITION_NAMES, DESCRIPTOR_VERSION
+from perovscreen.ml.cards import load_model, save_model
+from perovscreen.ml.dataset import UNITS, TrainingTable
+from perovscreen.ml.model import FORMAT, PropertyModel
+
+DEFAULT_TARGETS = ("log10_sigma", "Ea", "n_li_sites")
+
+
+def default_model_path(descriptor_set: str = "composition") -> Path:
+    base = os.environ.get("PEROVSCREEN_MODELS") or Path.home() / ".cache" / "perovscreen" / "models"
+    return Path(base) / f"ml_{descriptor_set}.skops"
+
+
+def usable_features(table: TrainingTable, structures: bool) -> list[str]:
+    """Descriptor columns with at least one finite value (e.g. BVSE columns drop out if BVSE is absent)."""
+    names = ALL_NAMES if structures else COMPOSITION_NAMES
+    return [n for n in names if n in table.X and np.isfinite(table.X[n].to_numpy(float)).any()]
+
+
+def train_model(table: TrainingTable, targets=DEFAULT_TARGETS, kind: str = "rf", structures: bool = False,
+                multi_output: bool = False, n_estimators: int | None = None, seed: int = 0,
+                cv_summary: dict | None = None, grid: dict | None = None) -> tuple[PropertyModel, dict]:
+    """Fit a PropertyModel on all rows of `table` and build its model card."""
+    features = usable_features(table, structures)
+    model = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, grid=grid)
+    model.fit(table.X, table.Y, table.groups, list(targets), multi_output=multi_output)
+    card = {
+        "name": f"perovscreen-ml-{'structure' if structures else 'composition'}-{kind}",
+        "model_format": FORMAT, "kind": kind, "targets": model.targets, "units": {t: UNITS[t] for t in model.targets},
+        "descriptor_set": "structure" if structures else "composition", "descriptor_version": DESCRIPTOR_VERSION,
+        "features": features, "multi_output": multi_output, "training_data": {**table.source,
+                                                                             "sha256": table.data_hash(),
+                                                                             "rows": len(table.X)},
+        "heads": [{k: h[k] for k in ("targets", "params", "calibration", "n_train", "inner_cv_mae")}
+                  for h in model.heads],
+        "censoring": "upper-bound conductivities excluded from regression targets",
+        "cv": cv_summary,
+    }
+    return model, card
+
+
+def save_property_model(model: PropertyModel, card: dict, path) -> Path:
+    try:
+        from perovscreen.provenance import provenance
+
+        card = {**card, "provenance": provenance({k: card.get(k) for k in ("kind", "targets", "descriptor_set")})}
+    except ImportError:
+        pass
+    return save_model(model.to_state(), path, card)
+
+
+def load_property_model(path=None) -> tuple[PropertyModel, dict]:
+    """Load and verify (card, SHA-256, allowed types, features) a saved PropertyModel."""
+    path = Path(path) if path else default_model_path()
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path} (train one with `perovscreen ml train --out {path}`)")
+    state, card = load_model(path, expect={"model_format": FORMAT})
+    model = PropertyModel.from_state(state)
+    if card.get("features") != model.features or card.get("targets") != model.targets:
+        raise ModelError(f"{path}: card features/targets do not match the model file")
+    return model, card
