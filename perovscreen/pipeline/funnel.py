@@ -168,7 +168,8 @@ class Funnel:
         top = sorted(cands, key=lambda x: -((x.pred("log10_sigma") or {}).get("value", -99)))[: int(c["top"])]
         params = {k: c[k] for k in ("temperatures", "time_ps", "timestep_fs", "equilibration_ps", "min_length",
                                     "calculator", "vacancies")} | {"seed": self.cfg["run"]["seed"],
-                                                                    "workdir": str(self.out / "md")}
+                                                                    "workdir": str(self.out / "md"),
+                                                                    "jobs": self.cfg["run"]["jobs"]}
         self._stage("md", top, md_record_stage, params)
         return cands
 

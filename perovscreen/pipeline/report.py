@@ -27,13 +27,14 @@ def _interval(p: dict | None, nd=2) -> str:
 
 
 def _md_sigma(c) -> str:
-    a = (c.md or {}).get("arrhenius") or {}
-    s = a.get("log10_sigma_target") or a.get("log10_sigma_300K")
-    if not s:
+    """MD sigma(300 K) as log10 with its 95% credible interval, or why there is none."""
+    if not c.md:
         return "-"
-    if isinstance(s, dict):
-        return f"{_fmt(s.get('median'))} [{_fmt(s.get('lower'))}, {_fmt(s.get('upper'))}]"
-    return _fmt(s)
+    a = c.md.get("arrhenius")
+    if not a or a.get("sigma_target") is None:
+        return f"n/a ({c.md.get('arrhenius_error') or 'no fit'})"
+    lo, hi = a.get("sigma_target_ci95") or (math.nan, math.nan)
+    return f"{math.log10(a['sigma_target']):.2f} [{math.log10(lo):.2f}, {math.log10(hi):.2f}]"
 
 
 def candidate_table(cands) -> list[dict]:

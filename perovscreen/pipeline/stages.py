@@ -22,3 +22,25 @@ def stability_ordered_stage(record, params: dict) -> dict:
     res = energy_above_hull(s, p.pop("calculator"), **p).to_dict()
     res["ordering"] = ordering
     return res
+
+
+def md_record_stage(record, params: dict) -> dict:
+    """Multi-temperature MD -> D -> Arrhenius for one record (disordered inputs through ordered supercells)."""
+    from pathlib import Path
+
+    from perovscreen.md.engine_ase import MDSettings
+    from perovscreen.md.runner import run_md
+
+    settings = MDSettings(time_ps=params["time_ps"], equil_ps=params["equilibration_ps"],
+                          timestep_fs=params["timestep_fs"], seed=params["seed"], mobile=record.ion)
+    workdir = Path(params["workdir"]) / record.id
+    res = run_md(record.structure, params["temperatures"], settings, potential=params["calculator"],
+                 workdir=workdir, min_length=params["min_length"], vacancies=params["vacancies"],
+                 jobs=params.get("jobs", 1))
+    out = res.to_dict()
+    for t in out["temperatures"]:  # keep the summary, not the MSD curves
+        for k in [k for k, v in t.items() if isinstance(v, list) and len(v) > 20]:
+            t.pop(k)
+    plot = workdir / "arrhenius.png"
+    out["arrhenius_plot"] = str(plot) if plot.exists() else None
+    return out

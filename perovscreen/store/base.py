@@ -39,6 +39,13 @@ class Store(ABC):
     @abstractmethod
     def structures(self) -> list[dict]: ...
 
+    @abstractmethod
+    def get_cached(self, namespace: str, key: str) -> dict | None:
+        """A cached derived value (e.g. descriptors of a structure), or None."""
+
+    @abstractmethod
+    def put_cached(self, namespace: str, key: str, value: dict) -> None: ...
+
     def close(self) -> None:  # pragma: no cover - default no-op
         pass
 

@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS runs (
     UNIQUE (structure_key, stage, params_hash)
 );
 CREATE INDEX IF NOT EXISTS runs_stage ON runs (stage);
+CREATE TABLE IF NOT EXISTS cache (
+    namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated TEXT DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (namespace, key)
+);
 """
 
 
@@ -85,6 +89,14 @@ class SQLiteStore(Store):
 
     def structures(self) -> list[dict]:
         return [json.loads(r[0]) for r in self.conn.execute("SELECT record FROM structures ORDER BY rowid")]
+
+    def get_cached(self, namespace: str, key: str) -> dict | None:
+        row = self.conn.execute("SELECT value FROM cache WHERE namespace=? AND key=?", (namespace, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_cached(self, namespace: str, key: str, value: dict) -> None:
+        self._write("INSERT OR REPLACE INTO cache (namespace, key, value) VALUES (?,?,?)",
+                    (namespace, key, json.dumps(value, default=str)))
 
     def close(self) -> None:
         self.conn.close()

@@ -115,3 +115,14 @@ def test_ray_executor_gives_same_results_as_local(tmp_path, example_dir, capsys)
         ray.shutdown()
     remote = _rows(capsys.readouterr().out)
     assert local == remote
+
+
+def test_store_cache_round_trip_and_persistence(tmp_path):
+    db = tmp_path / "c.db"
+    with open_store(db) as store:
+        assert store.get_cached("descriptors", "abc") is None
+        store.put_cached("descriptors", "abc", {"x": 1.5, "v": [1, 2]})
+        store.put_cached("other", "abc", {"x": 2})
+    with open_store(db) as store:
+        assert store.get_cached("descriptors", "abc") == {"x": 1.5, "v": [1, 2]}
+        assert store.get_cached("other", "abc") == {"x": 2}
