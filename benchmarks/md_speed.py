@@ -1,0 +1,91 @@
+"""MD speed: steps/s and atom-steps/s of universal potentials on cubic Li3OCl supercells, and the overhead of
+perovscreen's ASE engine (sampling + checkpoints) over a bare ASE Nose-Hoover loop with the same calculator.
+
+    python benchmarks/md_speed.py --sizes 1 2 3 --steps 20 --potentials chgnet sevenn --threads 1
+
+Both loops run the same number of steps from the same state, alternating (bare, engine, bare, engine) so
+that load drift on a shared machine hits both alike; the overhead is the median ratio of the pairs.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+from ase import units
+from ase.md.nose_hoover_chain import NoseHooverChainNVT
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from perovscreen.errors import ModelError
+from perovscreen.md.engine_ase import MDSettings, run_ase
+from perovscreen.potentials import get_calculator
+from perovscreen.structures.examples import get_example
+
+
+def cell(n):
+    s = get_example("Li3OCl")
+    s.make_supercell([n, n, n])
+    s.remove_oxidation_states()
+    return AseAtomsAdaptor.get_atoms(s)
+
+
+def bare(atoms, calc, steps, dt=2.0, T=800.0):
+    a = atoms.copy()
+    a.calc = calc
+    MaxwellBoltzmannDistribution(a, temperature_K=T, rng=np.random.default_rng(0))
+    dyn = NoseHooverChainNVT(a, dt * units.fs, temperature_K=T, tdamp=100 * units.fs)
+    a.get_forces()
+    t = time.perf_counter()
+    dyn.run(steps)
+    return time.perf_counter() - t
+
+
+def engine(atoms, calc, steps, dt=2.0, T=800.0):
+    s = MDSettings(time_ps=steps * dt / 1000, equil_ps=0, timestep_fs=dt, sample_fs=5 * dt, checkpoint_steps=10)
+    with tempfile.TemporaryDirectory() as wd:
+        a = atoms.copy()
+        a.calc = calc
+        a.get_forces()  # same warm start as the bare loop
+        t = time.perf_counter()
+        run_ase(a, calc, T, s, wd)
+        return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--potentials", nargs="+", default=["chgnet", "sevenn"])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    print(f"{'potential':9s} {'atoms':>5s} {'steps/s':>8s} {'atom-steps/s':>12s} {'bare steps/s':>12s} "
+          f"{'overhead':>9s}")
+    for name in args.potentials:
+        try:
+            calc = get_calculator(name, device=args.device)
+        except (ModelError, ImportError) as exc:
+            print(f"{name:9s} unavailable: {exc}")
+            continue
+        for n in args.sizes:
+            atoms = cell(n)
+            bare(atoms, calc, 2)  # warm-up (graph construction, JIT)
+            tb, te = [], []
+            for _ in range(args.repeats):
+                tb.append(bare(atoms, calc, args.steps))
+                te.append(engine(atoms, calc, args.steps))
+            ratio = float(np.median(np.array(te) / np.array(tb)))
+            sps = args.steps / np.median(te)
+            print(f"{name:9s} {len(atoms):5d} {sps:8.2f} {sps * len(atoms):12.1f} {args.steps / np.median(tb):12.2f} "
+                  f"{100 * (ratio - 1):+8.1f}%", flush=True)
+
+
+if __name__ == "__main__":
+    main()
