@@ -9,11 +9,35 @@ from concurrent.futures.process import BrokenProcessPool
 from perovscreen.executors.base import Executor, TaskResult, call_task
 
 
+def _init_worker(threads: int, owner: int) -> None:
+    """Give each worker its share of the cores (oversubscribed torch/BLAS threads slow CHGNet 10x)
+    and make it exit when the process that owns the pool dies (even by SIGKILL)."""
+    import sys
+    import threading
+    import time
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner, 0)
+            except OSError:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class LocalExecutor(Executor):
     """A pool of worker processes ('forkserver' start, so threads in the parent cannot deadlock them).
 
     At most `2 * max_workers` tasks are in flight, so huge batches do not pile up in memory. A
-    crashed worker (segfault, OOM kill) fails its task and the pool is rebuilt for the rest.
+    crashed worker (segfault, OOM kill) fails its task and the pool is rebuilt for the rest. Each
+    worker limits its math-library threads to cpu_count // max_workers.
     """
 
     name = "local"
@@ -25,7 +49,9 @@ class LocalExecutor(Executor):
 
     def _pool(self):
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.max_workers, mp_context=self.ctx)
+            threads = max(1, (os.cpu_count() or 1) // self.max_workers)
+            self.pool = ProcessPoolExecutor(self.max_workers, mp_context=self.ctx, initializer=_init_worker,
+                                            initargs=(threads, os.getpid()))
         return self.pool
 
     def map_unordered(self, func, items):

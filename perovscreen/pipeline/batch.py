@@ -40,7 +40,7 @@ def _json_safe(x):
 def add_batch_arguments(parser, paths: bool = True) -> None:
     if paths:
         parser.add_argument("paths", nargs="+", help="structure files, directories or glob patterns")
-    parser.add_argument("--ion", default="Li", help="mobile ion (default Li)")
+    parser.add_argument("--ion", default="Li", help="mobile ion (default Li; 'none' accepts structures without one)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"results store (SQLite file, default {DEFAULT_DB})")
     parser.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (default 1)")

@@ -44,3 +44,12 @@ def md_record_stage(record, params: dict) -> dict:
     plot = workdir / "arrhenius.png"
     out["arrhenius_plot"] = str(plot) if plot.exists() else None
     return out
+
+
+def single_point_stage(record, params: dict) -> dict:
+    """Universal-potential single point (energy per atom, max force) on the (ordered) structure."""
+    from perovscreen.potentials.tasks import single_point
+
+    s, ordering = ordered_structure(record, params.get("min_length", 0.0), params.get("seed", 0))
+    sp = single_point(s, params.get("calculator", "chgnet"))
+    return {"energy_per_atom": sp.energy_per_atom, "fmax": sp.fmax, "n_atoms": len(s), "ordering": ordering}

@@ -188,6 +188,11 @@ def assign_oxidation_states(s: Structure) -> tuple[Structure, str, list[str]]:
     return s, "composition_guess", notes
 
 
+def no_ion(ion: str | None) -> bool:
+    """True when no mobile ion is required (--ion none: Li-free controls, references)."""
+    return ion is None or str(ion).lower() == "none"
+
+
 def validate(s: Structure, name: str, ion: str, max_atoms: int = DEFAULT_MAX_ATOMS) -> list[str]:
     """Raise InputError for structures that cannot be used; return warnings for odd but usable ones."""
     if len(s) > max_atoms:
@@ -196,7 +201,7 @@ def validate(s: Structure, name: str, ion: str, max_atoms: int = DEFAULT_MAX_ATO
         raise InputError(f"{name}: NaN or infinite lattice or coordinates")
     if not s.lattice.volume > 1e-3:
         raise InputError(f"{name}: degenerate cell (volume {s.lattice.volume:.3g} A^3)")
-    if ion not in {el.symbol for el in s.composition.elements}:
+    if not no_ion(ion) and ion not in {el.symbol for el in s.composition.elements}:
         raise InputError(f"{name}: no {ion} sites (mobile ion {ion} absent)")
     notes = []
     occ = np.array([site.species.num_atoms for site in s])

@@ -120,3 +120,9 @@ def test_obelix_cifs_mostly_readable():
     assert len(ok) / len(recs) > 0.85
     assert all(r.error and r.error.startswith("../shared") for r in recs if not r.ok)
     assert any(not r.is_ordered for r in ok)
+
+
+def test_ion_none_accepts_li_free_controls(tmp_path):
+    CifWriter(get_example("SrTiO3")).write_file(tmp_path / "sto.cif")
+    rec = load_structures(tmp_path, ion="none")[0]
+    assert rec.ok and rec.n_mobile_sites == 0 and rec.formula == "SrTiO3"

@@ -1,0 +1,76 @@
+"""Formation heat and band gap from an ensemble of trained property networks, with ensemble spread."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from perovscreen.potentials.gnn.store import find_models, load_net
+
+
+def default_model_dir() -> Path:
+    """$PEROVSCREEN_MODELS/perov5_gnn, else ~/.cache/perovscreen/models/perov5_gnn (where training writes)."""
+    root = os.environ.get("PEROVSCREEN_MODELS") or Path.home() / ".cache" / "perovscreen" / "models"
+    return Path(root) / "perov5_gnn"
+
+
+@dataclass
+class PropertyPrediction:
+    formula: str
+    heat_of_formation: float  # eV/atom, ensemble mean (Perov-5 heat_ref convention)
+    heat_std: float  # eV/atom, ensemble spread (member standard deviation)
+    band_gap: float  # eV, 0 when the ensemble calls it a metal
+    band_gap_std: float
+    p_metal: float  # mean member probability of a metal
+    n_models: int
+    archs: list
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class PropertyEnsemble:
+    """All card-checked models in a directory; members may mix architectures."""
+
+    def __init__(self, model_dir=None, archs=None):
+        self.members = [load_net(p) for p in find_models(model_dir or default_model_dir())]
+        if archs:
+            self.members = [(n, c) for n, c in self.members if n.arch in set(archs)]
+
+    def predict(self, structures) -> list[PropertyPrediction]:
+        import torch
+
+        outs = []
+        for net, _ in self.members:
+            graphs = [net.featurize(s) for s in structures]
+            with torch.no_grad():
+                outs.append(net(net.collate(graphs)).numpy())
+        o = np.stack(outs)  # (members, n, 3)
+        p = 1 / (1 + np.exp(-o[..., 2]))
+        gap_members = np.where(p > 0.5, 0.0, np.clip(o[..., 1], 0, None))
+        pm = p.mean(0)
+        res = []
+        for i, s in enumerate(structures):
+            gap = 0.0 if pm[i] > 0.5 else float(gap_members[:, i].mean())
+            res.append(PropertyPrediction(s.composition.reduced_formula, float(o[:, i, 0].mean()),
+                                          float(o[:, i, 0].std()), gap, float(gap_members[:, i].std()),
+                                          float(pm[i]), len(outs), sorted({n.arch for n, _ in self.members})))
+        return res
+
+
+def predict_stage(record, params: dict) -> dict:
+    """Batch-runner stage: formation heat and band gap of one StructureRecord."""
+    ens = _ensemble(params.get("model_dir"))
+    return ens.predict([record.structure])[0].to_dict()
+
+
+_CACHE: dict = {}
+
+
+def _ensemble(model_dir):
+    key = str(model_dir)
+    if key not in _CACHE:
+        _CACHE[key] = PropertyEnsemble(model_dir)
+    return _CACHE[key]

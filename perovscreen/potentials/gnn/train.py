@@ -1,0 +1,232 @@
+"""Train and compare property networks on Perov-5 (heat of formation + band gap), one formula-grouped split.
+
+Gap model: a metal/non-metal classifier (logit output, BCE) plus a gap regressor trained on non-metals only
+(L1); the prediction is 0 when P(metal) > 0.5, else the regressed gap. Heat: L1 on standardised targets.
+Baseline: magpie-feature random forests (regressor for heat; classifier + regressor for gap) on the same split.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from perovscreen.potentials.gnn.models import ARCHS, PropertyNet
+from perovscreen.potentials.gnn.store import save_net
+
+METAL_GAP = 1e-3  # eV; Perov-5 stores exactly 0 for metals
+
+
+@dataclass
+class Split:
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class ArchResult:
+    arch: str
+    heat_mae: float  # eV/atom, test set
+    gap_mae: float  # eV, test set (all rows, metals included)
+    gap_mae_nonmetal: float  # eV, test rows that are non-metals
+    metal_accuracy: float
+    train_seconds: float
+    seconds_per_epoch: float
+    epochs: int
+    n_params: int
+    files: list = field(default_factory=list)
+
+
+def formula_split(formulas, seed: int = 0, n_folds: int = 10) -> Split:
+    """Test = one tenth, validation = one tenth, train = the rest; each formula in exactly one part."""
+    from perovscreen.ml.cv import grouped_folds
+
+    folds = grouped_folds(formulas, n_splits=n_folds, seed=seed)
+    test, val = folds[0][1], folds[1][1]
+    train = np.setdiff1d(np.arange(len(formulas)), np.concatenate([test, val]))
+    return Split(train, val, test)
+
+
+def load_data(root=None, limit: int | None = None, seed: int = 0):
+    """Structures, targets (heat_ref, fundamental gap) and formulas of Perov-5 (optionally a random subset)."""
+    from perovscreen.data.perov5 import load_perov5
+
+    from pymatgen.core import Structure
+
+    df = load_perov5(root, structures=False)
+    if limit and limit < len(df):
+        df = df.sample(n=limit, random_state=seed).reset_index(drop=True)
+    df["structure"] = [Structure.from_str(c, fmt="cif") for c in df["cif"]]
+    gap = np.minimum(df["dir_gap"].to_numpy(float), df["ind_gap"].to_numpy(float))
+    y = np.stack([df["heat_ref"].to_numpy(float), gap], axis=1)
+    return list(df["structure"]), y, list(df["formula"]), df.attrs.get("source_file")
+
+
+def _loss(net: PropertyNet, batch, y: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    out = net.raw(batch)
+    ys = (y - net.mean) / net.std
+    metal = (y[:, 1] <= METAL_GAP).float()
+    bce = F.binary_cross_entropy_with_logits(out[:, 2], metal, pos_weight=pos_weight)
+    loss = F.l1_loss(out[:, 0], ys[:, 0]) + bce
+    nm = metal < 0.5
+    if nm.any():
+        loss = loss + F.l1_loss(out[nm, 1], ys[nm, 1])
+    return loss
+
+
+def predict_batches(net: PropertyNet, graphs, batch_size: int = 256) -> np.ndarray:
+    """(n, 3): heat, gap (0 for predicted metals), P(metal)."""
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(graphs), batch_size):
+            o = net(net.collate(graphs[i:i + batch_size]))
+            p = torch.sigmoid(o[:, 2])
+            gap = torch.where(p > 0.5, torch.zeros_like(o[:, 1]), o[:, 1].clamp_min(0))
+            out.append(torch.stack([o[:, 0], gap, p], 1))
+    return torch.cat(out).numpy()
+
+
+def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default", epochs: int = 100,
+            batch_size: int = 64, lr: float = 2e-3, seed: int = 0, patience: int = 30, log=print):
+    """Train one network; returns (net, seconds, epochs run). Keeps the weights of the best validation loss."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = PropertyNet(arch, size)
+    ytr = y[split.train]
+    nm = ytr[:, 1] > METAL_GAP
+    net.mean.copy_(torch.tensor([ytr[:, 0].mean(), ytr[nm, 1].mean() if nm.any() else 0.0]))
+    net.std.copy_(torch.tensor([ytr[:, 0].std() + 1e-6, ytr[nm, 1].std() + 1e-6 if nm.sum() > 1 else 1.0]))
+    # class balance: ~96 % of Perov-5 cells are metals; down-weight them in the classifier loss
+    n_nm, n_metal = int(nm.sum()), int((~nm).sum())
+    pw = torch.tensor(n_nm / n_metal if n_nm and n_metal else 1.0)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-5)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(
+        len(split.train) / batch_size))
+    yt = torch.tensor(y, dtype=torch.float32)
+    best, best_state, since, t0 = math.inf, None, 0, time.perf_counter()
+    ep = 0
+    for ep in range(1, epochs + 1):
+        net.train()
+        order = rng.permutation(split.train)
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            if len(idx) < 2:
+                continue
+            opt.zero_grad()
+            loss = _loss(net, net.collate([graphs[j] for j in idx]), yt[idx], pw)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            opt.step()
+            sched.step()
+        net.eval()
+        with torch.no_grad():
+            vl = float(_loss(net, net.collate([graphs[j] for j in split.val]), yt[split.val], pw))
+        if vl < best - 1e-4:
+            best, since = vl, 0
+            best_state = {k: v.clone() for k, v in net.state_dict().items()}
+        else:
+            since += 1
+        if log and (ep % 10 == 0 or ep == 1):
+            log(f"  {arch} epoch {ep}: val loss {vl:.4f} ({time.perf_counter() - t0:.0f} s)")
+        if since >= patience:
+            break
+    net.load_state_dict(best_state)
+    return net, time.perf_counter() - t0, ep
+
+
+def evaluate(pred: np.ndarray, y: np.ndarray) -> dict:
+    metal = y[:, 1] <= METAL_GAP
+    nm = ~metal
+    return {"heat_mae": float(np.abs(pred[:, 0] - y[:, 0]).mean()),
+            "gap_mae": float(np.abs(pred[:, 1] - y[:, 1]).mean()),
+            "gap_mae_nonmetal": float(np.abs(pred[nm, 1] - y[nm, 1]).mean()) if nm.any() else math.nan,
+            "metal_accuracy": float(((pred[:, 1] <= METAL_GAP) == metal).mean())}
+
+
+def forest_baseline(formulas, y: np.ndarray, split: Split, seed: int = 0, n_estimators: int = 300) -> dict:
+    """Magpie random forests on the same split (heat regressor; gap classifier + non-metal regressor)."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    from perovscreen.features.composition import featurize_compositions
+
+    t0 = time.perf_counter()
+    X = featurize_compositions(formulas)
+    tr, te = split.train, split.test
+    metal = y[:, 1] <= METAL_GAP
+    heat = RandomForestRegressor(n_estimators, random_state=seed, n_jobs=-1).fit(X[tr], y[tr, 0])
+    pred = np.zeros((len(te), 3))
+    pred[:, 0] = heat.predict(X[te])
+    if metal[tr].all() or not metal[tr].any():
+        pmetal = np.full(len(te), float(metal[tr].mean()))
+    else:
+        pmetal = RandomForestClassifier(n_estimators, random_state=seed, n_jobs=-1, class_weight="balanced").fit(
+            X[tr], metal[tr]).predict_proba(X[te])[:, 1]
+    nm = tr[~metal[tr]]
+    gap = RandomForestRegressor(n_estimators, random_state=seed, n_jobs=-1).fit(X[nm], y[nm, 1]).predict(X[te]) \
+        if len(nm) > 1 else np.zeros(len(te))
+    pred[:, 1] = np.where(pmetal > 0.5, 0.0, gap)
+    return {**evaluate(pred, y[te]), "train_seconds": time.perf_counter() - t0}
+
+
+def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs: int = 100, ensemble: int = 1,
+            out: str | Path | None = None, root=None, seed: int = 0, batch_size: int = 64, log=print) -> dict:
+    """Train each architecture (``ensemble`` seeds each) and the forest on one formula split; save models."""
+    from perovscreen.errors import InputError
+
+    bad = [a for a in archs if a not in ARCHS]
+    if bad:
+        raise InputError(f"unknown architectures {bad}; choose from {', '.join(ARCHS)}")
+    structures, y, formulas, source = load_data(root, limit, seed)
+    split = formula_split(formulas, seed)
+    log(f"perov5: {len(y)} cells; train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
+    rows = {"forest_magpie": forest_baseline(formulas, y, split, seed)}
+    log(f"  forest: {rows['forest_magpie']}")
+    cache: dict = {}
+    for arch in archs:
+        key = "alignn" if arch == "alignn" else "pyg"
+        if key not in cache:
+            t = time.perf_counter()
+            proto = PropertyNet(arch, "tiny")
+            cache[key] = [proto.featurize(s) for s in structures]
+            log(f"  graphs ({key}): {time.perf_counter() - t:.1f} s")
+        graphs = cache[key]
+        preds, secs, files, eps = [], 0.0, [], 0
+        for k in range(ensemble):
+            net, s, ep = fit_net(arch, graphs, y, split, size, epochs, batch_size, seed=seed + k, log=log)
+            secs, eps = secs + s, eps + ep
+            preds.append(predict_batches(net, [graphs[j] for j in split.test]))
+            if out:
+                card = {"task": "perov5 heat_ref (eV/atom) + band gap (eV)", "arch": arch, "member": k,
+                        "epochs": ep, "data": source, "n_train": int(len(split.train)), "split": "formula",
+                        "seed": seed + k, "test_metrics": evaluate(preds[-1], y[split.test])}
+                files.append(str(save_net(net, Path(out) / f"{arch}-{k}.pt", card)))
+        pred = np.mean(preds, axis=0)
+        pred[:, 1] = np.where(pred[:, 2] > 0.5, 0.0, pred[:, 1])
+        n_params = sum(p.numel() for p in net.parameters())
+        rows[arch] = asdict(ArchResult(arch, **evaluate(pred, y[split.test]), train_seconds=secs,
+                                       seconds_per_epoch=secs / max(eps, 1), epochs=eps, n_params=n_params,
+                                       files=files))
+        log(f"  {arch}: {rows[arch]}")
+    result = {"n_cells": len(y), "n_train": len(split.train), "n_test": len(split.test), "size": size,
+              "epochs": epochs, "ensemble": ensemble, "results": rows}
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "comparison.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def table(result: dict) -> str:
+    """Markdown table of a ``compare`` result."""
+    lines = ["| model | heat MAE (eV/atom) | gap MAE (eV) | gap MAE non-metals (eV) | metal acc. | train (s) | s/epoch |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in result["results"].items():
+        lines.append(f"| {name} | {r['heat_mae']:.3f} | {r['gap_mae']:.3f} | {r['gap_mae_nonmetal']:.2f} | "
+                     f"{r['metal_accuracy']:.3f} | {r['train_seconds']:.0f} | {r.get('seconds_per_epoch', 0):.1f} |")
+    return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""Energy above the convex hull from a universal potential (pymatgen PhaseDiagram).
+
+The candidate and its competing phases are relaxed with the same potential, so systematic errors of the
+potential largely cancel. Competing phases come from the shipped reference set (references.py, relaxed once
+per potential and cached on disk) and/or a user's ComputedEntry JSON (e.g. exported from Materials Project):
+entries that carry a structure (ComputedStructureEntry) are re-relaxed with the potential; bare ComputedEntry
+energies are used as given (only meaningful if they come from the same potential).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from monty.json import MontyEncoder
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+from pymatgen.core import Structure
+from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
+
+from perovscreen.errors import InputError
+from perovscreen.potentials.calculators import get_calculator
+from perovscreen.potentials.references import MOLECULES, references_for
+from perovscreen.potentials.tasks import relax
+
+
+def cache_dir(path: str | os.PathLike | None = None) -> Path:
+    """Reference cache: ``path``, else $PEROVSCREEN_CACHE/references, else ~/.cache/perovscreen/references."""
+    if path is not None:
+        return Path(path)
+    root = os.environ.get("PEROVSCREEN_CACHE") or Path.home() / ".cache" / "perovscreen"
+    return Path(root) / "references"
+
+
+@dataclass
+class StabilityResult:
+    formula: str
+    energy_per_atom: float  # eV/atom, potential's total energy of the (relaxed) candidate
+    e_above_hull: float  # eV/atom, >= 0
+    hull_distance: float  # eV/atom, signed: < 0 means below the hull of the references alone
+    formation_energy_per_atom: float  # eV/atom vs the elemental references
+    decomposition: dict  # reduced formula -> fraction of the decomposition products (atoms)
+    backend: str
+    n_references: int
+    stand_ins: list = field(default_factory=list)
+    relaxed: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _tag(calculator, kw: dict) -> str | None:
+    """Cache key of a potential; None (no caching) for a user-passed calculator object."""
+    if not isinstance(calculator, str):
+        return None
+    key = json.dumps({"name": calculator.lower(), **{k: str(v) for k, v in sorted(kw.items()) if k != "device"}})
+    return f"{calculator.lower()}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def _relaxed_entry(name: str, structure: Structure, calculator, kw, fmax, steps, cache: Path | None,
+                   meta: dict) -> ComputedStructureEntry:
+    f = cache / f"{name}.json" if cache else None
+    if f and f.is_file():
+        d = json.loads(f.read_text())
+        if d.get("fmax", 1e9) <= fmax and (d["entry"]["data"].get("converged") or d.get("steps", 0) >= steps):
+            return ComputedStructureEntry.from_dict(d["entry"])
+    molecule = name.endswith("-molecule")
+    r = relax(structure, calculator, fmax=fmax, steps=steps, relax_cell=not molecule, **kw)
+    entry = ComputedStructureEntry(r.structure, r.final_energy, entry_id=name,
+                                   data={**meta, "converged": r.converged, "steps": r.steps})
+    if f:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps({"fmax": fmax, "steps": steps, "entry": entry.as_dict()}, cls=MontyEncoder))
+    return entry
+
+
+def reference_entries(elements, calculator="chgnet", fmax: float = 0.05, steps: int = 300,
+                      cache: str | os.PathLike | None = None, **kw) -> list[ComputedStructureEntry]:
+    """Shipped references within ``elements``, relaxed with the potential (cached after the first time)."""
+    tag = _tag(calculator, kw)
+    folder = cache_dir(cache) / tag if tag else None
+    return [_relaxed_entry(name, s, calculator, kw, fmax, steps, folder, {"citation": cite})
+            for name, s, cite in references_for(elements)]
+
+
+def load_entries(path: str | os.PathLike) -> list[ComputedEntry]:
+    """A JSON list of pymatgen ComputedEntry / ComputedStructureEntry dicts (e.g. an MP export)."""
+    from monty.json import MontyDecoder
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"entries file not found: {p}")
+    try:
+        data = json.loads(p.read_text(), cls=MontyDecoder)
+    except ValueError as exc:
+        raise InputError(f"{p}: not valid JSON ({exc})") from None
+    data = data if isinstance(data, list) else [data]
+    out = []
+    for d in data:
+        if isinstance(d, dict):
+            cls = ComputedStructureEntry if "structure" in d else ComputedEntry
+            d = cls.from_dict(d)
+        if not isinstance(d, ComputedEntry):
+            raise InputError(f"{p}: expected ComputedEntry objects, found {type(d).__name__}")
+        out.append(d)
+    return out
+
+
+def energy_above_hull(structure: Structure, calculator="chgnet", entries=None, use_references: bool = True,
+                      relax_candidate: bool = True, fmax: float = 0.05, steps: int = 300,
+                      cache: str | os.PathLike | None = None, **kw) -> StabilityResult:
+    """Energy above hull of ``structure`` against competing phases relaxed with the same potential.
+
+    entries: extra competing phases (list of ComputedEntry or a JSON path, see ``load_entries``);
+    use_references: include the shipped reference set; relax_candidate: relax the candidate first.
+    """
+    if not structure.is_ordered:
+        raise InputError(f"{structure.formula}: partial occupancies; evaluate an ordered approximant")
+    elements = {el.symbol for el in structure.composition.elements}
+    calc = get_calculator(calculator, **kw)
+    comp = []
+    if use_references:
+        comp += reference_entries(elements, calculator, fmax, steps, cache, **kw)
+    user = load_entries(entries) if isinstance(entries, (str, os.PathLike)) else list(entries or [])
+    for i, e in enumerate(user):
+        if not {el.symbol for el in e.composition.elements} <= elements:
+            continue
+        if isinstance(e, ComputedStructureEntry):  # re-evaluate with the same potential
+            e = _relaxed_entry(f"user-{i}", e.structure, calculator, kw, fmax, steps, None,
+                               {"source": str(e.entry_id)})
+        comp.append(e)
+    missing = sorted(el for el in elements if not any(
+        e.composition.is_element and e.composition.elements[0].symbol == el for e in comp))
+    if missing:
+        raise InputError(f"no elemental reference for {', '.join(missing)}: pass entries with those elements")
+    if relax_candidate:
+        r = relax(structure, calc, fmax=fmax, steps=steps)
+        cand = ComputedStructureEntry(r.structure, r.final_energy, entry_id="candidate")
+    else:
+        from perovscreen.potentials.tasks import single_point
+
+        cand = ComputedStructureEntry(structure, single_point(structure, calc).energy, entry_id="candidate")
+    pd = PhaseDiagram(comp)
+    decomp, dist = pd.get_decomp_and_e_above_hull(cand, allow_negative=True)
+    if dist < 0:  # below the references' hull: the hull with the candidate passes through it
+        decomp = {cand: 1.0}
+    stand_ins = sorted({e.entry_id for e in comp if "[stand-in]" in e.data.get("citation", "")})
+    from perovscreen.potentials.calculators import backend_name
+
+    return StabilityResult(structure.composition.reduced_formula, cand.energy_per_atom, max(0.0, dist), dist,
+                           pd.get_form_energy_per_atom(cand),
+                           {e.composition.reduced_formula: round(float(x), 6) for e, x in decomp.items()},
+                           backend_name(calc), len(comp), stand_ins, relax_candidate)
+
+
+def stability_stage(record, params: dict) -> dict:
+    """Batch-runner stage: energy above hull of one StructureRecord."""
+    p = dict(params)
+    res = energy_above_hull(record.structure, p.pop("calculator", "chgnet"), **p)
+    return res.to_dict()
+
+
+__all__ = ["StabilityResult", "energy_above_hull", "reference_entries", "load_entries", "stability_stage",
+           "cache_dir", "MOLECULES"]

@@ -1,0 +1,86 @@
+"""Property networks: tiny versions train on Perov-5, save with a card, reload and predict identically."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from perovscreen.errors import InputError, ModelError
+from perovscreen.ml.cards import card_path
+from perovscreen.potentials.gnn.models import PropertyNet
+from perovscreen.potentials.gnn.predict import PropertyEnsemble
+from perovscreen.potentials.gnn.store import load_net, save_net
+from perovscreen.potentials.gnn.train import fit_net, formula_split, load_data, predict_batches
+from perovscreen.structures.examples import get_example
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    structures, y, formulas, _ = load_data(limit=150, seed=1)
+    return structures, y, formulas, formula_split(formulas, seed=1)
+
+
+def test_formula_split_is_disjoint(tiny_data):
+    _, y, formulas, split = tiny_data
+    parts = [set(np.asarray(formulas)[i]) for i in (split.train, split.val, split.test)]
+    assert not (parts[0] & parts[1]) and not (parts[0] & parts[2]) and not (parts[1] & parts[2])
+    assert len(split.train) + len(split.val) + len(split.test) == len(y) == 150
+    assert np.all(y[:, 1] >= 0) and np.isfinite(y).all()
+
+
+@pytest.mark.parametrize("arch", ["cgcnn", "megnet", pytest.param("m3gnet", marks=pytest.mark.slow),
+                                  pytest.param("alignn", marks=pytest.mark.slow)])
+def test_tiny_model_trains_saves_reloads_identically(arch, tiny_data, tmp_path):
+    structures, y, _, split = tiny_data
+    net0 = PropertyNet(arch, "tiny")
+    graphs = [net0.featurize(s) for s in structures]
+    net, secs, ep = fit_net(arch, graphs, y, split, size="tiny", epochs=2, batch_size=32, log=None)
+    assert ep == 2 and secs > 0
+    # standardisation learned from the training rows
+    assert float(net.mean[0]) == pytest.approx(y[split.train, 0].mean(), rel=1e-5)
+    test_graphs = [graphs[i] for i in split.test]
+    before = predict_batches(net, test_graphs)
+    path = save_net(net, tmp_path / f"{arch}-0.pt", {"arch": arch})
+    card = json.loads(card_path(path).read_text())
+    assert card["config"]["arch"] == arch and len(card["sha256"]) == 64
+    net2, _ = load_net(path)
+    after = predict_batches(net2, test_graphs)
+    assert np.array_equal(before, after)
+    assert np.all(after[:, 1] >= 0) and np.all((after[:, 2] >= 0) & (after[:, 2] <= 1))
+    # heat predictions are in the data's range, not garbage
+    assert np.all(np.abs(after[:, 0] - y[:, 0].mean()) < 5 * y[:, 0].std())
+
+
+def test_tampered_or_missing_model_is_refused(tmp_path):
+    net = PropertyNet("cgcnn", "tiny")
+    path = save_net(net, tmp_path / "cgcnn-0.pt", {})
+    with pytest.raises(ModelError, match="not found"):
+        load_net(tmp_path / "missing.pt")
+    with open(path, "ab") as f:
+        f.write(b"x")
+    with pytest.raises(ModelError, match="SHA-256"):
+        load_net(path)
+    with pytest.raises(ModelError, match="no property models"):
+        PropertyEnsemble(tmp_path / "empty")
+    with pytest.raises(InputError, match="unknown architecture"):
+        PropertyNet("schnet")
+
+
+def test_ensemble_prediction_and_cli(tmp_path):
+    for k in range(2):
+        torch.manual_seed(k)
+        save_net(PropertyNet("cgcnn", "tiny"), tmp_path / "models" / f"cgcnn-{k}.pt", {"member": k})
+    ens = PropertyEnsemble(tmp_path / "models")
+    (p,) = ens.predict([get_example("Li3OCl")])
+    assert p.n_models == 2 and p.heat_std > 0 and p.archs == ["cgcnn"] and 0 <= p.p_metal <= 1
+    from perovscreen.structures.examples import write_examples
+
+    cif = write_examples(tmp_path / "cifs", ["Li3OCl"])[0]
+    out = subprocess.run([sys.executable, "-m", "perovscreen.cli", "predict-props", str(cif), "--json", "-q",
+                          "--model-dir", str(tmp_path / "models"), "--db", str(tmp_path / "r.db")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    assert row["heat_of_formation"] == pytest.approx(p.heat_of_formation, abs=1e-5)

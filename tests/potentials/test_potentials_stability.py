@@ -1,0 +1,77 @@
+"""Energy above hull against the shipped reference set relaxed with CHGNet."""
+import json
+
+import pytest
+from ase.calculators.emt import EMT
+from pymatgen.core import Lattice, Structure
+from pymatgen.entries.computed_entries import ComputedEntry
+
+from perovscreen.errors import InputError
+from perovscreen.potentials.references import REFERENCES, build_reference, references_for
+from perovscreen.potentials.stability import energy_above_hull, load_entries
+from perovscreen.structures.examples import get_example
+
+
+def test_reference_structures_match_their_formulas():
+    for ref in REFERENCES:
+        s = build_reference(ref)
+        assert set(ref.species) == {el.symbol for el in s.composition.elements}, ref.name
+        d = s.get_neighbor_list(6.0)[3]
+        dmin = d[d > 1e-6].min()
+        assert 1.7 < dmin < 5.0, (ref.name, dmin)  # no overlapping atoms from a wrong setting
+    names = [n for n, _, _ in references_for({"Sr", "Ti", "O"})]
+    assert {"O2-molecule", "Sr-fcc", "Ti-hcp", "SrO-rocksalt", "TiO2-rutile", "Sr2TiO4"} == set(names)
+
+
+def test_hull_arithmetic_by_hand_with_emt():
+    """Al-O with EMT: the hull machinery against energies computed by hand."""
+    from perovscreen.potentials.tasks import relax
+
+    calc = EMT()
+    al = Structure(Lattice.cubic(4.05), ["Al"] * 4, [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+    bcc = Structure(Lattice.cubic(3.2), ["Al"] * 2, [[0, 0, 0], [0.5, 0.5, 0.5]])
+    res = energy_above_hull(bcc, calc, relax_candidate=False, fmax=0.001)
+    e_fcc = relax(al, calc, fmax=0.001).energy_per_atom
+    from perovscreen.potentials.tasks import single_point
+
+    assert res.e_above_hull == pytest.approx(single_point(bcc, calc).energy_per_atom - e_fcc, abs=2e-5)
+    assert res.decomposition == {"Al": 1.0}
+
+
+@pytest.mark.slow
+def test_srtio3_on_hull_and_absurd_composition_far_above(ref_cache):
+    r = energy_above_hull(get_example("SrTiO3"), "chgnet", cache=ref_cache, steps=150)
+    assert r.e_above_hull < 0.05
+    assert r.formation_energy_per_atom == pytest.approx(-3.47, abs=0.35)  # exp. -17.3 eV per SrTiO3
+    # Sr and O swapped in the perovskite cell: Sr3TiO with Sr-Ti 1.95 A
+    absurd = Structure(Lattice.cubic(3.9), ["O", "Ti", "Sr", "Sr", "Sr"],
+                       [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    bad = energy_above_hull(absurd, "chgnet", cache=ref_cache, relax_candidate=False)
+    assert bad.e_above_hull > 1.0
+    assert set(bad.decomposition) <= {"Sr", "Ti", "SrO", "TiO2", "Sr2TiO4", "O2"}
+    assert any((ref_cache / d).is_dir() for d in [p.name for p in ref_cache.iterdir()])  # cached on disk
+
+
+@pytest.mark.slow
+def test_linbo3_near_hull(ref_cache):
+    r = energy_above_hull(get_example("LiNbO3"), "chgnet", cache=ref_cache, steps=150)
+    assert r.e_above_hull < 0.05 and r.formation_energy_per_atom < -2.0
+    assert "NbO2-rutile" in r.stand_ins
+
+
+def test_user_entries_json(tmp_path):
+    """A bare ComputedEntry far below everything makes the candidate unstable (energies used as given)."""
+    calc = EMT()
+    al = Structure(Lattice.cubic(4.05), ["Al"] * 4, [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+    entries = [ComputedEntry("Al", -100.0, entry_id="mp-fake").as_dict()]
+    p = tmp_path / "entries.json"
+    p.write_text(json.dumps(entries))
+    assert load_entries(p)[0].energy == -100.0
+    r = energy_above_hull(al, calc, entries=p, use_references=False, relax_candidate=False)
+    from perovscreen.potentials.tasks import single_point
+
+    assert r.e_above_hull == pytest.approx(single_point(al, calc).energy_per_atom + 100.0, abs=1e-6)
+    with pytest.raises(InputError, match="no elemental reference"):
+        energy_above_hull(al, calc, entries=[], use_references=False)
+    with pytest.raises(InputError, match="not found"):
+        load_entries(tmp_path / "missing.json")
