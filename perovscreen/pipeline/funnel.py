@@ -150,9 +150,9 @@ class Funnel:
 
         c = self.cfg["stability"]
         params = {"calculator": c["calculator"], "relax_candidate": c["relax"], "fmax": c["fmax"],
-                  "steps": c["steps"], "min_length": c["min_length"], "seed": self.cfg["run"]["seed"],
-                  "cache": str(self.out / "references")}
+                  "steps": c["steps"], "min_length": c["min_length"], "seed": self.cfg["run"]["seed"]}
         limit = c["max_e_above_hull"]
+        self._warm_references(cands, c)
 
         def accept(x):
             e = x.stability.get("e_above_hull")
@@ -160,6 +160,20 @@ class Funnel:
 
         return self._stage("stability", cands, stability_ordered_stage, params, keep=c["keep"],
                            order=lambda x: x.stability.get("e_above_hull", 9.9), accept=accept)
+
+    def _warm_references(self, cands, c) -> None:
+        """Relax the competing phases once, in parallel, before the candidates' workers need them."""
+        from pymatgen.core import Composition
+
+        from perovscreen.executors import get_executor
+        from perovscreen.potentials.stability import warm_references
+
+        t0 = time.perf_counter()
+        elements = {el.symbol for x in cands if x.formula for el in Composition(x.formula).elements}
+        r = self.cfg["run"]
+        with get_executor(r["executor"], max_workers=r["jobs"], address=r["address"] or None) as ex:
+            names = warm_references(elements, c["calculator"], c["fmax"], c["steps"], executor=ex)
+        self.say(f"stability: {len(names)} reference phases ready ({time.perf_counter() - t0:.0f} s)")
 
     def md(self, cands):
         from perovscreen.pipeline.stages import md_record_stage

@@ -11,12 +11,16 @@ from perovscreen.structures.ordering import ordered_supercell
 from perovscreen.structures.space import SpaceSpec, SpaceTable, enumerate_space
 
 
-def score_compositions(model, formulas: list[str]) -> dict:
-    """{target: (value, lower, upper)} arrays for formulas, with the composition model's 90% intervals."""
-    from perovscreen.features.composition import featurize_compositions
+def score_table(model, table: SpaceTable, rows: np.ndarray, chunk: int = 200_000) -> dict:
+    """{target: (value, lower, upper)} arrays for compositions `rows` of the table, with the composition
+    model's 90% intervals; featurised straight from occupancy arrays, in chunks (bounded memory)."""
+    from perovscreen.features.composition import featurize_encoded
 
-    X = featurize_compositions(formulas)
-    return model.predict_arrays(X)
+    parts = []
+    for s in range(0, len(rows), chunk):
+        z, a = table.encoded(rows[s:s + chunk])
+        parts.append(model.predict_arrays(featurize_encoded(z, a)))
+    return {t: tuple(np.concatenate([p[t][k] for p in parts]) for k in range(3)) for t in parts[0]} if parts else {}
 
 
 def space_candidates(spec: SpaceSpec, model, out_dir: Path, keep: int = 8, min_length: float = 7.5,
@@ -26,8 +30,7 @@ def space_candidates(spec: SpaceSpec, model, out_dir: Path, keep: int = 8, min_l
     table: SpaceTable = enumerate_space(spec)
     t1 = time.perf_counter()
     surv = table.survivors
-    formulas = [table.formula(i) for i in surv]
-    scores = score_compositions(model, formulas) if len(surv) else {}
+    scores = score_table(model, table, surv)
     t2 = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +45,7 @@ def space_candidates(spec: SpaceSpec, model, out_dir: Path, keep: int = 8, min_l
             cell, report = ordered_supercell(proto, min_length=min_length, seed=seed)
             name = f"{spec.name}-{rank:03d}"
             cell.to(filename=str(out_dir / f"{name}.cif"))
-            top.append({"id": name, "formula": formulas[j], "t": float(table.t[i]), "tau": float(table.tau[i]),
+            top.append({"id": name, "formula": table.formula(i), "t": float(table.t[i]), "tau": float(table.tau[i]),
                         "log10_sigma": [float(v[j]), float(lo[j]), float(hi[j])],
                         "ordering": report.to_dict()})
     return {"name": spec.name, "family": spec.family, "n_enumerated": len(table), "counts": table.counts(),

@@ -84,6 +84,32 @@ def reference_entries(elements, calculator="chgnet", fmax: float = 0.05, steps: 
             for name, s, cite in references_for(elements)]
 
 
+def _warm_one(task: tuple) -> str:
+    name, structure, cite, calculator, kw, fmax, steps, folder = task
+    _relaxed_entry(name, structure, calculator, kw, fmax, steps, folder, {"citation": cite})
+    return name
+
+
+def warm_references(elements, calculator: str = "chgnet", fmax: float = 0.05, steps: int = 300,
+                    cache: str | os.PathLike | None = None, executor=None, **kw) -> list[str]:
+    """Relax (in parallel through `executor`) and cache every reference within ``elements``.
+
+    Later `reference_entries` calls, in any process, read the cache instead of relaxing again.
+    """
+    from perovscreen.executors import SerialExecutor
+
+    tag = _tag(calculator, kw)
+    if tag is None:
+        return []
+    folder = cache_dir(cache) / tag
+    tasks = [(name, s, cite, calculator, kw, fmax, steps, folder) for name, s, cite in references_for(elements)]
+    done = []
+    for tr in (executor or SerialExecutor()).map_unordered(_warm_one, tasks):
+        if tr.ok:
+            done.append(tr.value)
+    return done
+
+
 def load_entries(path: str | os.PathLike) -> list[ComputedEntry]:
     """A JSON list of pymatgen ComputedEntry / ComputedStructureEntry dicts (e.g. an MP export)."""
     from monty.json import MontyDecoder
@@ -161,5 +187,6 @@ def stability_stage(record, params: dict) -> dict:
     return res.to_dict()
 
 
-__all__ = ["StabilityResult", "energy_above_hull", "reference_entries", "load_entries", "stability_stage",
+__all__ = ["StabilityResult", "energy_above_hull", "reference_entries", "warm_references", "load_entries",
+           "stability_stage",
            "cache_dir", "MOLECULES"]

@@ -218,6 +218,20 @@ class SpaceTable:
                     parts.append(f"{cand.element}{'' if abs(amt - 1) < 1e-9 else _fmt(amt)}")
         return "".join(parts)
 
+    def encoded(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(Z [n, m], amounts [n, m]) per formula unit for compositions `rows` (default: all), built from
+        the occupancy arrays without formula strings (for vectorised featurisation)."""
+        from pymatgen.core import Element
+
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows)
+        mult = FAMILIES[self.spec.family]
+        zs, amts = [], []
+        for name, site in self.spec.sites.items():
+            occ = self.options[name][self.index[name][rows]]  # n, c
+            zs.append(np.broadcast_to([Element(c.element).Z for c in site.candidates], occ.shape))
+            amts.append(occ * mult[name])
+        return np.concatenate(zs, axis=1).astype(np.int16), np.concatenate(amts, axis=1)
+
     def occupancies(self, i: int) -> dict:
         """{site: {element: fraction}} of composition i."""
         return {name: {c.element: float(x) for c, x in zip(self.spec.sites[name].candidates,
