@@ -1,4 +1,6 @@
 """Bond-valence site energy (softBV) landscapes and exact percolation barriers."""
-from perovscreen.bvse.core import BVSEResult, bvse_stage, compute_bvse
+from perovscreen._lazy import lazy_exports
 
-__all__ = ["BVSEResult", "bvse_stage", "compute_bvse"]
+_EXPORTS = {"BVSEResult": "core", "bvse_stage": "core", "compute_bvse": "core"}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

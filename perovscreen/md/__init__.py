@@ -1,11 +1,6 @@
 """perovscreen.md: MD (ASE with any calculator, LAMMPS for classical potentials) -> MSD -> D -> conductivity."""
-from perovscreen.md.analysis import DiffusionResult, analyse, estimate_d, msd_fft, nernst_einstein
-from perovscreen.md.arrhenius import ArrheniusResult, arrhenius_fit, arrhenius_from_results
-from perovscreen.md.cell import CellReport, build_md_cell, create_vacancies
-from perovscreen.md.engine_ase import MDSettings, run_ase
-from perovscreen.md.runner import AnalysisSettings, MDResult, run_md
-from perovscreen.md.trajectory import MobileTrajectory, unwrap
+from perovscreen._lazy import lazy_exports
 
-__all__ = ["AnalysisSettings", "ArrheniusResult", "CellReport", "DiffusionResult", "MDResult", "MDSettings",
-           "MobileTrajectory", "analyse", "arrhenius_fit", "arrhenius_from_results", "build_md_cell",
-           "create_vacancies", "estimate_d", "msd_fft", "nernst_einstein", "run_ase", "run_md", "unwrap"]
+_EXPORTS = {"AnalysisSettings": "runner", "ArrheniusResult": "arrhenius", "CellReport": "cell", "DiffusionResult": "analysis", "MDResult": "runner", "MDSettings": "engine_ase", "MobileTrajectory": "trajectory", "analyse": "analysis", "arrhenius_fit": "arrhenius", "arrhenius_from_results": "arrhenius", "build_md_cell": "cell", "create_vacancies": "cell", "estimate_d": "analysis", "msd_fft": "analysis", "nernst_einstein": "analysis", "run_ase": "engine_ase", "run_md": "runner", "unwrap": "trajectory"}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -1,5 +1,6 @@
 """ML property models: RF/LightGBM on magpie + structure descriptors, grouped CV, conformal intervals."""
-from perovscreen.ml.cards import load_model, save_model
-from perovscreen.ml.model import Prediction, PropertyModel, TargetPrediction
+from perovscreen._lazy import lazy_exports
 
-__all__ = ["Prediction", "PropertyModel", "TargetPrediction", "load_model", "save_model"]
+_EXPORTS = {"Prediction": "model", "PropertyModel": "model", "TargetPrediction": "model", "load_model": "cards", "save_model": "cards"}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -14,12 +14,17 @@ from perovscreen.structures.space import SpaceSpec, SpaceTable, enumerate_space
 def score_table(model, table: SpaceTable, rows: np.ndarray, chunk: int = 200_000) -> dict:
     """{target: (value, lower, upper)} arrays for compositions `rows` of the table, with the composition
     model's 90% intervals; featurised straight from occupancy arrays, in chunks (bounded memory)."""
-    from perovscreen.features.composition import featurize_encoded
+    from perovscreen.errors import ModelError
+    from perovscreen.features.composition import NAMES, featurize_encoded
 
+    missing = [f for f in model.features if f not in NAMES]
+    if missing:
+        raise ModelError(f"chemical spaces need a composition-only model; this one uses {missing[:3]}")
+    cols = [NAMES.index(f) for f in model.features]
     parts = []
     for s in range(0, len(rows), chunk):
         z, a = table.encoded(rows[s:s + chunk])
-        parts.append(model.predict_arrays(featurize_encoded(z, a)))
+        parts.append(model.predict_arrays(featurize_encoded(z, a)[:, cols]))
     return {t: tuple(np.concatenate([p[t][k] for p in parts]) for k in range(3)) for t in parts[0]} if parts else {}
 
 

@@ -1,5 +1,6 @@
 """Universal potentials (CHGNet, SevenNet, matgl, any ASE calculator), stability, graph property networks."""
-from perovscreen.potentials.calculators import get_calculator
-from perovscreen.potentials.tasks import relax, single_point, single_points
+from perovscreen._lazy import lazy_exports
 
-__all__ = ["get_calculator", "relax", "single_point", "single_points"]
+_EXPORTS = {"get_calculator": "calculators", "relax": "tasks", "single_point": "tasks", "single_points": "tasks"}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

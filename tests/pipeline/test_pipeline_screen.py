@@ -15,8 +15,8 @@ from perovscreen.structures.examples import get_example
 
 SPACE = """
 name: tiny
-family: ABX3
-step: 0.5
+family: A_deficient
+step: 0.25
 sites:
   A: [{element: Li, oxidation: 1}, {element: La, oxidation: 3}, {element: Sr, oxidation: 2}]
   B: [{element: Ti, oxidation: 4}, {element: Nb, oxidation: 5}]
@@ -34,11 +34,11 @@ def _inputs(tmp_path, names=("Li3OCl", "LLTO_ordered", "SrTiO3")):
 
 def _cfg(out, model, **over):
     data = {"run": {"out": str(out), "jobs": 1, "executor": "serial"},
-            "space": {"keep": 1, "min_length": 4.0},
+            "space": {"keep": 1, "min_length": 7.5},
             "bvse": {"resolution": 0.4},
             "ml": {"model": str(model)},
             "stability": {"steps": 15, "fmax": 0.5, "max_e_above_hull": 5.0, "min_length": 4.0},
-            "md": {"top": 1, "temperatures": [1500.0, 2000.0], "time_ps": 0.2, "equilibration_ps": 0.02,
+            "md": {"top": 1, "temperatures": [1500.0, 2000.0], "time_ps": 0.1, "equilibration_ps": 0.02,
                    "timestep_fs": 2.0, "min_length": 7.0}}
     for k, v in over.items():
         data.setdefault(k, {}).update(v)
