@@ -1,4 +1,4 @@
-"""`perovscreen relax | stability | predict-props | gnn train`."""
+"""`perovscreen relax | stability | predict-props | gnn train | gnn cv-conductivity`."""
 from __future__ import annotations
 
 import json
@@ -64,6 +64,19 @@ def add_parser(sub) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--json", action="store_true", help="print the comparison as JSON")
     t.set_defaults(func=cmd_gnn_train)
+    c = gsub.add_parser("cv-conductivity", help="OBELiX conductivity: CHGNet embeddings + deep-ensemble MLP vs #4's "
+                        "forests, composition-grouped CV")
+    c.add_argument("--data", default=None, help="data root containing obelix/ (default ../shared/data)")
+    c.add_argument("--seeds", type=int, default=3, help="repeats with different fold assignments")
+    c.add_argument("--folds", type=int, default=5)
+    c.add_argument("--limit", type=int, default=None, help="random subset of CIF rows")
+    c.add_argument("--members", type=int, default=5, help="deep-ensemble size")
+    c.add_argument("--epochs", type=int, default=300)
+    c.add_argument("--n-estimators", type=int, default=None, help="forest trees (default 300)")
+    c.add_argument("--cache", default=None, help="embedding cache (default ~/.cache/perovscreen/embeddings)")
+    c.add_argument("--out", default=None, help="write the full result (folds, skipped rows) as JSON here")
+    c.add_argument("--json", action="store_true", help="print the summary as JSON")
+    c.set_defaults(func=cmd_gnn_cv_conductivity)
 
 
 def _guard(fn, args) -> int:
@@ -121,5 +134,22 @@ def cmd_gnn_train(args) -> int:
         res = compare(archs, a.limit, a.size, a.epochs, a.ensemble, a.out or default_model_dir(), a.data,
                       a.seed, a.batch_size, log=log)
         print(json.dumps(res, indent=2) if a.json else table(res))
+        return 0
+    return _guard(run, args)
+
+
+def cmd_gnn_cv_conductivity(args) -> int:
+    def run(a):
+        from pathlib import Path
+
+        from perovscreen.potentials.gnn.conductivity import cross_validate_conductivity, format_cv
+
+        log = (lambda *_: None) if a.json else (lambda m: print(m, file=sys.stderr, flush=True))
+        res = cross_validate_conductivity(a.data, tuple(range(a.seeds)), a.folds, a.limit, a.cache,
+                                          n_members=a.members, epochs=a.epochs, n_estimators=a.n_estimators,
+                                          progress=log)
+        if a.out:
+            Path(a.out).write_text(json.dumps(res, indent=1, default=float))
+        print(json.dumps(res["summary"], indent=1) if a.json else format_cv(res))
         return 0
     return _guard(run, args)
