@@ -49,7 +49,8 @@ def main(argv=None) -> int:
     from smact.screening import smact_validity
 
     rng = np.random.default_rng(0)
-    sample = rng.choice(len(table), size=min(args.smact_sample, len(table)), replace=False)
+    with_li = np.nonzero(table.removed_by != "mobile_ion")[0]  # neutrality is only evaluated on these
+    sample = rng.choice(with_li, size=min(args.smact_sample, len(with_li)), replace=False)
     formulas = [table.formula(i) for i in sample]
     t0 = time.perf_counter()
     agree = 0
@@ -65,8 +66,8 @@ def main(argv=None) -> int:
     total = t_enum + t_all * len(table) / n
     print(f"{'enumerate + filter + score all (per 10^6)':44s} {'':9s} {total / len(table) * 1e6:10.2f}  (target <= 60)")
     print(f"peer: SMACT smact_validity per formula: {t_smact * 1e3:.2f} ms -> {t_smact * 1e6:.0f} s per 10^6 "
-          f"({t_smact * 1e6 / (t_enum / len(table) * 1e6):.0f}x our enumerate+filter); agreement on the sample "
-          f"(neutral and Pauling-valid): {agree}/{len(sample)}")
+          f"({t_smact * 1e6 / (t_enum / len(table) * 1e6):.0f}x our enumerate+filter); agreement on Li-containing "
+          f"samples (SMACT tries every oxidation state, we use the file's): {agree}/{len(sample)}")
     return 0
 
 
