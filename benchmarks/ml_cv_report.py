@@ -26,9 +26,17 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=None)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="1 seed, 100 trees, log10_sigma only")
-    ap.add_argument("--settings", default="composition_rf,composition_gbm,composition_rf_liverpool,structure_rf",
+    ap.add_argument("--markdown", metavar="JSON", help="only print markdown tables of an existing cv_report.json")
+    ap.add_argument("--settings", default="composition_rf,composition_gbm,composition_rf_liverpool,structure_rf,"
+                                          "structure_gbm",
                     help="comma-separated subset of the settings")
     args = ap.parse_args(argv)
+    if args.markdown:
+        from perovscreen.ml.evaluate import markdown_table
+
+        for name, rep in json.loads(Path(args.markdown).read_text()).items():
+            print(f"**{name}** ({rep['title'].split(': ', 1)[1]})\n\n{markdown_table(rep['summary'])}\n")
+        return 0
     from perovscreen.features.descriptors import DiskCache
     from perovscreen.ml.dataset import obelix_table
     from perovscreen.ml.evaluate import cross_validate, format_table
@@ -42,9 +50,10 @@ def main(argv=None) -> int:
     all_targets = ["log10_sigma"] if args.quick else ["log10_sigma", "Ea", "n_li_sites"]
     settings = {
         "composition_rf": dict(structures=False, kind="rf", liverpool=False, targets=all_targets),
-        "composition_gbm": dict(structures=False, kind="gbm", liverpool=False, targets=["log10_sigma"]),
+        "composition_gbm": dict(structures=False, kind="gbm", liverpool=False, targets=all_targets),
         "composition_rf_liverpool": dict(structures=False, kind="rf", liverpool=True, targets=["log10_sigma"]),
         "structure_rf": dict(structures=True, kind="rf", liverpool=False, targets=all_targets),
+        "structure_gbm": dict(structures=True, kind="gbm", liverpool=False, targets=all_targets),
     }
     report = {}
     for name in args.settings.split(","):
@@ -68,7 +77,7 @@ def main(argv=None) -> int:
             warnings.simplefilter("ignore")
             imp = model.heads[0]["estimator"].feature_importances_
         importance_plot(model.features, imp, out / f"importance_{name}_log10_sigma.png", f"{name} log10_sigma")
-    (out / "cv_report.json").write_text(json.dumps(report, indent=1, default=float))
+        (out / "cv_report.json").write_text(json.dumps(report, indent=1, default=float))  # after each setting
     print(f"wrote {out}/cv_report.json and PNGs", file=sys.stderr)
     return 0
 

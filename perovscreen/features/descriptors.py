@@ -2,7 +2,9 @@
 
 compute_descriptors("Li3OCl")            -> composition descriptors (COMPOSITION_NAMES)
 compute_descriptors(structure)           -> composition + structure descriptors (ALL_NAMES)
-The cache is any object with get(key) -> dict | None and put(key, dict); the store may provide one.
+The cache is any object with get(key) -> dict | None and put(key, dict): MemoryCache, DiskCache, or
+StoreCache(store) over the results store's get_cached/put_cached. Only the structure descriptors
+(the expensive part, incl. BVSE) are cached; composition descriptors are recomputed (microseconds).
 """
 from __future__ import annotations
 
@@ -51,6 +53,22 @@ class DiskCache:
         tmp.replace(self.directory / f"{key}.json")
 
 
+class StoreCache:
+    """Cache adapter over a results store with get_cached(namespace, key) / put_cached(namespace, key, dict)
+    (perovscreen.store SQLiteStore)."""
+
+    def __init__(self, store, namespace: str = "descriptors"):
+        if not (callable(getattr(store, "get_cached", None)) and callable(getattr(store, "put_cached", None))):
+            raise InputError(f"StoreCache: {type(store).__name__} has no get_cached/put_cached methods")
+        self.store, self.namespace = store, namespace
+
+    def get(self, key: str):
+        return self.store.get_cached(self.namespace, key)
+
+    def put(self, key: str, value: dict) -> None:
+        self.store.put_cached(self.namespace, key, value)
+
+
 def structure_key(s: Structure, params: dict | None = None) -> str:
     """SHA-256 of the structure (lattice, species, occupancies, coordinates) + descriptor version/params."""
     payload = {"v": DESCRIPTOR_VERSION, "p": params or {},
@@ -71,10 +89,13 @@ def compute_descriptors(obj, cache=None, bvse: bool = True, bvse_resolution: flo
     if not isinstance(obj, Structure):
         raise InputError(f"compute_descriptors: expected a formula or a pymatgen Structure, got {type(obj).__name__}")
     key = structure_key(obj, {"bvse": bvse, "res": bvse_resolution}) if cache is not None else None
-    if key is not None and (hit := cache.get(key)) is not None:
-        return hit
+    hit = cache.get(key) if key is not None else None
+    if isinstance(hit, dict) and all(k in hit for k in STRUCTURE_NAMES):
+        struct = {k: float(hit[k]) for k in STRUCTURE_NAMES}
+    else:
+        struct = struct_mod.structure_descriptors(obj, bvse=bvse, bvse_resolution=bvse_resolution)
+        if key is not None:
+            cache.put(key, struct)
     out = composition.composition_descriptors(formula_of(obj))
-    out.update(struct_mod.structure_descriptors(obj, bvse=bvse, bvse_resolution=bvse_resolution))
-    if key is not None:
-        cache.put(key, out)
+    out.update(struct)
     return out

@@ -27,7 +27,7 @@ def _data_args(p) -> None:
     p.add_argument("--with-liverpool", action="store_true", help="add Liverpool near-RT rows (composition only)")
     p.add_argument("--data", default=None, help="data root (default $PEROVSCREEN_DATA or ../shared/data)")
     p.add_argument("--no-bvse", action="store_true", help="skip BVSE barrier descriptors")
-    p.add_argument("--n-estimators", type=int, default=None, help="trees (default rf 300, gbm 400)")
+    p.add_argument("--n-estimators", type=int, default=None, help="trees (default rf 100, gbm 400)")
     p.add_argument("--cache", default=None, help="descriptor cache directory (default ~/.cache/perovscreen)")
 
 

@@ -14,6 +14,8 @@ from perovscreen.ml.cv import grouped_folds, metrics, summarize
 from perovscreen.ml.dataset import TrainingTable
 from perovscreen.ml.model import PropertyModel, make_estimator
 
+BASELINE_TREES = 300  # plain magpie + RF baseline: scikit-learn defaults except 300 trees
+
 
 def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, seed, kind, multi_output,
                  n_estimators, inner_splits):
@@ -27,7 +29,7 @@ def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, s
         for t in targets:
             y = Y[t].to_numpy()[tr]
             ok = np.isfinite(y)
-            est = make_estimator("rf", {}, seed, n_estimators).fit(Xm[tr][ok], y[ok])
+            est = make_estimator("rf", {}, seed, n_estimators or BASELINE_TREES).fit(Xm[tr][ok], y[ok])
             out[t] = (est.predict(Xm[te]), None, None)
         return out
     m = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, inner_splits=inner_splits)
@@ -98,4 +100,25 @@ def format_table(summary: dict, title: str = "") -> str:
             lines.append(f"{method:<12}{t:<13}{s['n_rows']:>5}  {mae['mean']:.3f} [{mae['ci95'][0]:.3f},"
                          f"{mae['ci95'][1]:.3f}]   {s['rmse']['mean']:<8.3f}{s['r2']['mean']:<8.3f}"
                          f"{s['spearman']['mean']:<10.3f}{cov:<8}{wid:<7}{ratio:>12}")
+    return "\n".join(lines)
+
+
+
+def markdown_table(summary: dict) -> str:
+    """Markdown table: method x target, mean [95% CI] of MAE, RMSE, R2, Spearman, 90% coverage, width."""
+    def cell(s, k):
+        m = s.get(k)
+        if m is None or not np.isfinite(m["mean"]):
+            return "-"
+        return f"{m['mean']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]"
+
+    lines = ["| method | target | n | MAE | RMSE | R2 | Spearman | cov90 | width | MAE / magpie_rf |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for method, per_t in summary.items():
+        for t, s in per_t.items():
+            ref = summary.get("magpie_rf", {}).get(t, {}).get("mae", {}).get("mean")
+            ratio = f"{s['mae']['mean'] / ref:.2f}" if ref else "-"
+            width = f"{s['width']['mean']:.2f}" if "width" in s else "-"
+            cells = [method, t, str(s["n_rows"])] + [cell(s, k) for k in ("mae", "rmse", "r2", "spearman", "coverage")]
+            lines.append("| " + " | ".join(cells + [width, ratio]) + " |")
     return "\n".join(lines)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from perovscreen.errors import InputError
-from perovscreen.features.composition import featurize_compositions
+from perovscreen.errors import InputError, ModelError
+from perovscreen.features.composition import NAMES as COMPOSITION_NAMES, featurize_compositions, featurize_encoded
 from perovscreen.features.descriptors import DiskCache, compute_descriptors, formula_of
 from perovscreen.features.formula import parse_formula
 from perovscreen.ml.model import Prediction, PropertyModel
@@ -37,6 +37,14 @@ def read_compositions(path) -> list[dict]:
     return out
 
 
+def _columns(model: PropertyModel) -> list[int]:
+    """Columns of the composition descriptor matrix that the model uses, in its order."""
+    missing = [f for f in model.features if f not in COMPOSITION_NAMES]
+    if missing:
+        raise ModelError(f"a composition-only model is needed for formulas; this one also uses {missing[:3]}")
+    return [COMPOSITION_NAMES.index(f) for f in model.features]
+
+
 def predict_formulas(model: PropertyModel, entries: list[dict], units=None, file=None) -> list[Prediction]:
     """Predictions for {id, formula} entries; unparsable formulas give status=error rows."""
     good, res = [], [None] * len(entries)
@@ -48,12 +56,32 @@ def predict_formulas(model: PropertyModel, entries: list[dict], units=None, file
             res[i] = Prediction(e["id"], e["formula"], file, status="error", error=str(exc))
     if good:
         X = featurize_compositions([entries[i]["formula"] for i in good])
-        preds = model.predict(X, ids=[entries[i]["id"] for i in good],
+        preds = model.predict(X[:, _columns(model)], ids=[entries[i]["id"] for i in good],
                               formulas=[entries[i]["formula"] for i in good], units=units)
         for i, p in zip(good, preds):
             p.file = file
             res[i] = p
     return res
+
+
+def predict_bulk(model: PropertyModel, formulas=None, z=None, amounts=None, chunk: int = 100_000) -> dict:
+    """{target: (value, lower, upper)} float32 arrays for many compositions, given as formula strings or
+    as padded arrays (z, amounts) as for `featurize_encoded`; featurised and predicted chunk by chunk so
+    memory stays bounded (about chunk x n_descriptors x 4 bytes). Composition models only."""
+    cols = _columns(model)
+    if (formulas is None) == (z is None):
+        raise InputError("predict_bulk: give either formulas or (z, amounts)")
+    n = len(formulas) if formulas is not None else len(z)
+    out = {t: tuple(np.empty(n, np.float32) for _ in range(3)) for t in model.targets}
+    for s in range(0, n, chunk):
+        if formulas is not None:
+            X = featurize_compositions(formulas[s:s + chunk])
+        else:
+            X = featurize_encoded(z[s:s + chunk], amounts[s:s + chunk])
+        for t, arrs in model.predict_arrays(X[:, cols]).items():
+            for dst, src in zip(out[t], arrs):
+                dst[s:s + chunk] = src
+    return out
 
 
 def _cached_model(path: str):

@@ -78,3 +78,24 @@ def test_disk_cache_hit(tmp_path, monkeypatch):
     moved = s.copy()
     moved.translate_sites([0], [0.01, 0, 0])
     assert desc_mod.structure_key(moved) != desc_mod.structure_key(s)
+
+
+def test_store_cache_uses_sqlite_store(tmp_path, monkeypatch):
+    from perovscreen.features import StoreCache
+    from perovscreen.store import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "r.db")
+    if not hasattr(store, "get_cached"):
+        pytest.skip("SQLiteStore has no get_cached/put_cached yet")
+    s = get_example("Li3OCl")
+    first = compute_descriptors(s, cache=StoreCache(store), bvse=False)
+    key = desc_mod.structure_key(s, {"bvse": False, "res": 0.3})
+    assert set(store.get_cached("descriptors", key)) == set(desc_mod.STRUCTURE_NAMES)
+    assert store.get_cached("other", key) is None  # namespaces are separate
+    store.close()
+    reopened = SQLiteStore(tmp_path / "r.db")  # persisted: a new connection hits the cache
+    monkeypatch.setattr(desc_mod.struct_mod, "structure_descriptors", lambda *a, **k: 1 / 0)
+    again = compute_descriptors(s, cache=StoreCache(reopened), bvse=False)
+    np.testing.assert_allclose([again[k] for k in ALL_NAMES], [first[k] for k in ALL_NAMES], equal_nan=True)
+    with pytest.raises(ValueError, match="get_cached"):
+        StoreCache(object())

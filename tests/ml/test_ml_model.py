@@ -1,5 +1,6 @@
 """Training table and nested grouped CV on OBELiX: censored rows are never regression targets."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from perovscreen.ml.dataset import obelix_table
@@ -34,3 +35,25 @@ def test_prediction_to_dict():
     d = p.to_dict()
     assert d == {"id": "x", "formula": "Li3OCl", "status": "ok", "error": None,
                  "predictions": {"Ea": {"value": 0.5, "lower": 0.3, "upper": 0.7, "level": 0.9, "unit": "eV"}}}
+
+
+def test_predict_bulk_chunks_equal_single_pass():
+    from perovscreen.features import featurize_compositions
+    from perovscreen.features.composition import NAMES
+    from perovscreen.features.formula import encode_formulas
+    from perovscreen.ml.model import PropertyModel
+    from perovscreen.ml.predict import predict_bulk
+
+    rng = np.random.default_rng(1)
+    fs = [f"Li{x:.2f}La{(1 - x) / 1.5:.3f}TiO3" for x in rng.uniform(0.05, 0.5, 60)] + ["Li3OCl", "Li6PS5Cl"] * 10
+    X = featurize_compositions(fs)
+    y = X[:, NAMES.index("li_frac")] * 10 + rng.normal(0, 0.1, len(fs))
+    feats = [n for n in NAMES if np.isfinite(X[:, NAMES.index(n)]).all()][:40] + ["li_frac"]
+    m = PropertyModel(feats, n_estimators=20, grid={"max_features": [1.0], "min_samples_leaf": [1],
+                                                    "aggregate": ["median"]})
+    m.fit(pd.DataFrame(X, columns=NAMES), pd.DataFrame({"y": y}), np.array(fs), ["y"])
+    ref = m.predict_arrays(X[:, [NAMES.index(f) for f in feats]])["y"]
+    z, a = encode_formulas(fs)
+    for got in (predict_bulk(m, formulas=fs, chunk=7)["y"], predict_bulk(m, z=z, amounts=a, chunk=13)["y"]):
+        for g, r in zip(got, ref):
+            np.testing.assert_allclose(g, r, rtol=1e-6)
