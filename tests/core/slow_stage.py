@@ -13,7 +13,7 @@ def slow_stage(record, params):
 
 def main(paths_dir, db, log, sleep):
     from perovscreen.pipeline.batch import run_batch
-    from conftest import batch_args
+    from core_helpers import batch_args
 
     paths = sorted(Path(paths_dir).glob("*.cif"))
     args = batch_args(paths, db, json=False)

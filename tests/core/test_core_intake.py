@@ -11,7 +11,7 @@ from perovscreen.structures import load_structures
 from perovscreen.structures.examples import get_example
 from perovscreen.structures.intake import guess_oxidation_states
 
-from conftest import batch_args
+from core_helpers import batch_args
 
 
 def _bad_inputs(tmp_path, li3ocl):

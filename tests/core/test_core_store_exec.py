@@ -11,7 +11,7 @@ from perovscreen.pipeline.batch import run_batch
 from perovscreen.store import export_runs, open_store
 from perovscreen.structures.examples import get_example, list_examples
 
-from conftest import batch_args
+from core_helpers import batch_args
 
 
 def density_stage(record, params):
