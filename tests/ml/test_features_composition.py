@@ -100,7 +100,8 @@ def test_chemistry_descriptors_hand_computed():
     assert d["cation_mix_entropy"] == pytest.approx(-(0.6 * np.log(0.6) + 0.4 * np.log(0.4)), rel=1e-6)
     assert d["li_per_cation"] == pytest.approx(7 / 12)
     d = compute_descriptors("Li6PS5Cl")  # argyrodite: mixed anion, thiophosphate former
-    assert d["n_anion_species"] == 2 and d["anion_mix_entropy"] == pytest.approx(-(5 / 6 * np.log(5 / 6) + np.log(1 / 6) / 6), rel=1e-6)
+    assert d["n_anion_species"] == 2
+    assert d["anion_mix_entropy"] == pytest.approx(-(5 / 6 * np.log(5 / 6) + np.log(1 / 6) / 6), rel=1e-6)
     assert d["anion_radius_mean"] == pytest.approx((5 * 1.84 + 1.81) / 6, rel=1e-6)
     assert d["former_per_anion"] == pytest.approx(1 / 6, rel=1e-6)
     assert compute_descriptors("Li2SO4")["former_per_anion"] == pytest.approx(0.25)  # sulfate S is a former

@@ -1,7 +1,6 @@
 """Training table and nested grouped CV on OBELiX: censored rows are never regression targets."""
 import numpy as np
 import pandas as pd
-import pytest
 
 from perovscreen.ml.dataset import obelix_table
 from perovscreen.ml.evaluate import cross_validate
