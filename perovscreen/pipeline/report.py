@@ -50,7 +50,8 @@ def candidate_table(cands) -> list[dict]:
                                       else (c.bvse or {}).get("Ea_calibrated")),
             "ML log10 sigma [90%]": _interval(c.pred("log10_sigma")),
             "ML Ea eV [90%]": _interval(c.pred("Ea")),
-            "E_hull (eV/atom)": _fmt(st.get("e_above_hull"), 3),
+            "E_hull (signed) eV/atom": (f"{_fmt(st.get('e_above_hull'), 3)} ({_fmt(st.get('hull_distance'), 3)})"
+                                        if st else "-"),
             "MD log10 sigma(300K)": _md_sigma(c),
             "measured log10 sigma": _fmt((c.measured or {}).get("log10_sigma")),
             "overlaps leader": "yes" if c.overlaps_leader else "",
