@@ -69,6 +69,22 @@ def _md_table(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _interval_point(ax, x, p: dict, label: str, **kw) -> None:
+    """One prediction with its interval as an asymmetric error bar, labelled."""
+    ax.errorbar(x, p["value"], yerr=[[p["value"] - p["lower"]], [p["upper"] - p["value"]]], fmt="o", capsize=2,
+                **kw)
+    ax.annotate(label, (x, p["value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+
+
+def _save(fig, out: Path, name: str, made: dict) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out / f"{name}.png", dpi=120)
+    plt.close(fig)
+    made[name] = f"plots/{name}.png"
+
+
 def plots(cands, all_bvse: list[float], out: Path) -> dict:
     import matplotlib
 
@@ -82,16 +98,11 @@ def plots(cands, all_bvse: list[float], out: Path) -> dict:
     pts = [(b, p, f, i) for b, p, f, i in pts if p and np.isfinite(b)]
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for b, p, f, i in pts:
-        ax.errorbar(b, p["value"], yerr=[[p["value"] - p["lower"]], [p["upper"] - p["value"]]], fmt="o",
-                    color="C3" if f == 0 else "C0", alpha=0.8, capsize=2)
-        ax.annotate(i, (b, p["value"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        _interval_point(ax, b, p, i, color="C3" if f == 0 else "C0", alpha=0.8)
     ax.set_xlabel("BVSE percolation barrier (eV)")
     ax.set_ylabel("ML log10 sigma (S/cm), 90% interval")
     ax.set_title("Candidates (red: Pareto front 0)")
-    fig.tight_layout()
-    fig.savefig(out / "pareto.png", dpi=120)
-    plt.close(fig)
-    made["pareto"] = "plots/pareto.png"
+    _save(fig, out, "pareto", made)
     # barrier histogram
     finite = [b for b in all_bvse if np.isfinite(b)]
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -99,29 +110,21 @@ def plots(cands, all_bvse: list[float], out: Path) -> dict:
     ax.set_xlabel("lowest BVSE percolation barrier (eV)")
     ax.set_ylabel("structures")
     ax.set_title(f"{len(finite)} percolating, {len(all_bvse) - len(finite)} not percolating")
-    fig.tight_layout()
-    fig.savefig(out / "barriers.png", dpi=120)
-    plt.close(fig)
-    made["barriers"] = "plots/barriers.png"
+    _save(fig, out, "barriers", made)
     # parity ML vs measured
     par = [((c.measured or {}).get("log10_sigma"), c.pred("log10_sigma"), c.id) for c in cands]
     par = [(m, p, i) for m, p, i in par if m is not None and p]
     if par:
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
         for m, p, i in par:
-            ax.errorbar(m, p["value"], yerr=[[p["value"] - p["lower"]], [p["upper"] - p["value"]]], fmt="o",
-                        capsize=2)
-            ax.annotate(i, (m, p["value"]), fontsize=6)
+            _interval_point(ax, m, p, i)
         lims = [min(min(m for m, _, _ in par), min(p["lower"] for _, p, _ in par)) - 0.5,
                 max(max(m for m, _, _ in par), max(p["upper"] for _, p, _ in par)) + 0.5]
         ax.plot(lims, lims, "k--", lw=0.8)
         ax.set_xlabel("measured log10 sigma (OBELiX)")
         ax.set_ylabel("ML log10 sigma")
         ax.set_title("ML vs measured (compositions in OBELiX)")
-        fig.tight_layout()
-        fig.savefig(out / "parity.png", dpi=120)
-        plt.close(fig)
-        made["parity"] = "plots/parity.png"
+        _save(fig, out, "parity", made)
     # Arrhenius plots written by the MD stage
     for c in cands:
         p = (c.md or {}).get("arrhenius_plot")
