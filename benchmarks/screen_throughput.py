@@ -4,7 +4,7 @@ OBELiX training CIFs are cycled (each copy strained by a distinct tiny factor so
 crystal for the store) to N structures; wall time is measured per stage for several N in one run, and
 the per-structure cost is extrapolated linearly to 1000 structures.
 
-    python benchmarks/screen_throughput.py --sizes 20 40 80 --jobs 2
+    python benchmarks/screen_throughput.py --sizes 100 300 1000 --jobs 2
 """
 from __future__ import annotations
 
@@ -74,12 +74,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="perovscreen-throughput-"))
     model = ensure_ml_model("", work, lambda m: print(m, file=sys.stderr))
-    results = [run(n, args.jobs, work, model) for n in args.sizes]
+    try:
+        results = [run(n, args.jobs, work, model) for n in args.sizes]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     stages = list(results[0]["times"])
-    print(f"{'N':>6} " + " ".join(f"{s:>13}" for s in stages) + f" {'total s':>9} {'s/structure':>12}")
+    print("seconds per stage (structures ok)")
+    print(f"{'N':>6} " + " ".join(f"{s:>18}" for s in stages) + f" {'total s':>9} {'s/structure':>12}")
     for r in results:
-        print(f"{r['n']:>6} " + " ".join(f"{r['times'][s]:>9.1f} ({r['ok'][s]:>3})"[:13].rjust(13)
-                                         for s in stages) + f" {r['total']:>9.1f} {r['total'] / r['n']:>12.2f}")
+        cells = [f"{r['times'][s]:.1f} ({r['ok'][s]})" for s in stages]
+        print(f"{r['n']:>6} " + " ".join(f"{c:>18}" for c in cells)
+              + f" {r['total']:>9.1f} {r['total'] / r['n']:>12.2f}")
     n = np.array([r["n"] for r in results], float)
     t = np.array([r["total"] for r in results])
     slope, icpt = np.polyfit(n, t, 1)

@@ -3,7 +3,7 @@
 compute_descriptors("Li3OCl")            -> composition descriptors (COMPOSITION_NAMES)
 compute_descriptors(structure)           -> composition + structure descriptors (ALL_NAMES)
 The cache is any object with get(key) -> dict | None and put(key, dict): MemoryCache, DiskCache, or
-StoreCache(store) over the results store's get_cached/put_cached. Only the structure descriptors
+StoreCache(store) over the results store's get_cached/put_cached; open_cache(path) picks one from a path. Only the structure descriptors
 (the expensive part, incl. BVSE) are cached; composition descriptors are recomputed (microseconds).
 """
 from __future__ import annotations
@@ -67,6 +67,24 @@ class StoreCache:
 
     def put(self, key: str, value: dict) -> None:
         self.store.put_cached(self.namespace, key, value)
+
+
+_STORES: dict = {}
+
+
+def open_cache(spec):
+    """A descriptor cache from a user-facing spec: None -> no cache; a results store file (.db, .sqlite,
+    .sqlite3) -> StoreCache over its cache table (one connection per process); a directory -> DiskCache."""
+    if not spec:
+        return None
+    if Path(spec).suffix in (".db", ".sqlite", ".sqlite3"):
+        from perovscreen.store import open_store
+
+        key = (os.getpid(), str(Path(spec).resolve()))
+        if key not in _STORES:
+            _STORES[key] = open_store(spec)
+        return StoreCache(_STORES[key])
+    return DiskCache(spec)
 
 
 def structure_key(s: Structure, params: dict | None = None) -> str:

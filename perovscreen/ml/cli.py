@@ -28,7 +28,8 @@ def _data_args(p) -> None:
     p.add_argument("--data", default=None, help="data root (default $PEROVSCREEN_DATA or ../shared/data)")
     p.add_argument("--no-bvse", action="store_true", help="skip BVSE barrier descriptors")
     p.add_argument("--n-estimators", type=int, default=None, help="trees (default rf 100, gbm 400)")
-    p.add_argument("--cache", default=None, help="descriptor cache directory (default ~/.cache/perovscreen)")
+    p.add_argument("--cache", default=None, help="descriptor cache: a directory or a results store (.db); default "
+                   "~/.cache/perovscreen/descriptors")
 
 
 def add_parser(sub) -> None:
@@ -51,15 +52,16 @@ def add_parser(sub) -> None:
     pr = msub.add_parser("predict", help="predict from compositions.json files or structure files")
     add_batch_arguments(pr)
     pr.add_argument("--model-path", default=None, help="trained model (.skops with its .card.json)")
-    pr.add_argument("--cache", default=None, help="descriptor cache directory")
+    pr.add_argument("--cache", default=None, help="descriptor cache: a directory, or a results store (.db); "
+                    "default: the --db store")
     pr.set_defaults(func=cmd_predict)
 
 
 def _table(args):
-    from perovscreen.features.descriptors import DiskCache
+    from perovscreen.features.descriptors import DiskCache, open_cache
     from perovscreen.ml.dataset import obelix_table
 
-    cache = DiskCache(args.cache) if args.structures else None
+    cache = (open_cache(args.cache) or DiskCache()) if args.structures else None
     return obelix_table(args.data, structures=args.structures, bvse=not args.no_bvse, cache=cache,
                         with_liverpool=args.with_liverpool)
 
@@ -166,8 +168,8 @@ def _predict(args) -> int:
         if not path and not Path(mp).is_file():
             mp = str(default_model_path("composition"))
         _, card = load_property_model(mp)  # fail early, before the batch
-        rc = max(rc, run_batch(args, stage="ml", func=ml_stage,
-                               params={"model_path": mp, "model_sha256": card["sha256"], "cache": args.cache}))
+        params = {"model_path": mp, "model_sha256": card["sha256"], "cache": args.cache or args.db}
+        rc = max(rc, run_batch(args, stage="ml", func=ml_stage, params=params))
     return rc
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from perovscreen.errors import InputError, ModelError
 from perovscreen.features.composition import NAMES as COMPOSITION_NAMES, featurize_compositions, featurize_encoded
-from perovscreen.features.descriptors import DiskCache, compute_descriptors, formula_of
+from perovscreen.features.descriptors import compute_descriptors, formula_of, open_cache
 from perovscreen.features.formula import parse_formula
 from perovscreen.ml.model import Prediction, PropertyModel
 from perovscreen.ml.train import load_property_model
@@ -96,7 +96,7 @@ def ml_stage(record, params: dict) -> dict:
     s = record.structure
     if card.get("descriptor_set") == "structure":
         uses_bvse = any(f.startswith("s_bvse") for f in model.features)
-        cache = DiskCache(params["cache"]) if params.get("cache") else None
+        cache = open_cache(params.get("cache"))
         d = compute_descriptors(s, cache=cache, bvse=uses_bvse)
     else:
         d = compute_descriptors(formula_of(s))

@@ -142,7 +142,7 @@ class Funnel:
 
         path = ensure_ml_model(self.cfg["ml"]["model"], self.out, self.say, self.cfg["ml"]["structures"])
         c = self.cfg["ml"]
-        return self._stage("ml", cands, ml_stage, {"model_path": str(path), "cache": str(self.out / "descriptors")},
+        return self._stage("ml", cands, ml_stage, {"model_path": str(path), "cache": str(self.db)},
                            keep=c["keep"], order=lambda x: -(x.pred("log10_sigma") or {}).get("value", -99))
 
     def stability(self, cands):
@@ -190,7 +190,7 @@ class Funnel:
 
 def ensure_ml_model(model: str, out: Path, say, structures: bool = False, data=None) -> Path:
     """The configured model, else the default model path, trained on OBELiX on first use."""
-    from perovscreen.features.descriptors import DiskCache
+    from perovscreen.features.descriptors import open_cache
     from perovscreen.ml.dataset import obelix_table
     from perovscreen.ml.train import default_model_path, save_property_model, train_model
 
@@ -199,7 +199,7 @@ def ensure_ml_model(model: str, out: Path, say, structures: bool = False, data=N
         return path
     say(f"ml: no model at {path}; training one on the OBELiX training split (first run only)")
     table = obelix_table(data, structures=structures, bvse=structures,
-                         cache=DiskCache(out / "descriptors") if structures else None)
+                         cache=open_cache(out / "perovscreen.db") if structures else None)
     m, card = train_model(table, structures=structures)
     save_property_model(m, card, path)
     return path

@@ -6,16 +6,23 @@ with the chosen potential (and caches the result). Gaseous/molecular elements (O
 molecules in a 12 A periodic box with the experimental bond length (NIST CCCBDB); solid P is black phosphorus.
 "Stand-in" entries are simpler polymorphs used where the ground state is a large or disordered cell; they
 sit at or above the true ground state, so a hull built with them can only under-estimate a candidate's
-energy above hull (see docs/potentials.md for the list of known missing phases).
+energy above hull (see docs/potentials.md for the list of known missing phases). Perovskites whose ground
+state is tilted (Pnma, R-3c) are cubic stand-ins built as a seeded, slightly rattled sqrt2 x sqrt2 x 2
+supercell, so the relaxation can find octahedral tilts the potential favours. The ordered built-in
+examples with measured structures (EXAMPLE_REFERENCES) are references too.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from pymatgen.core import Lattice, Molecule, Structure
 
 WYCKOFF63 = "R. W. G. Wyckoff, Crystal Structures, 2nd ed., vol. 1, Interscience (1963)"
 KITTEL = "C. Kittel, Introduction to Solid State Physics, 8th ed., Wiley (2005), table 1.3 (room-temperature a)"
+WYCKOFF64 = "R. W. G. Wyckoff, Crystal Structures, 2nd ed., vol. 2, Interscience (1964)"
+PSEUDOCUBIC = ("pseudo-cubic a = (V/Z)^(1/3) of the room-temperature cell, cubic stand-in for the tilted "
+               "ground state; " + WYCKOFF64)
 CCCBDB = "NIST Computational Chemistry Comparison and Benchmark Database (CCCBDB), experimental bond length"
 
 
@@ -52,6 +59,11 @@ def _rutile(f, a, c, x, m, o, cite=WYCKOFF63, stand_in=False):
 
 def _corundum(f, a, c, z, x, m, o, cite):
     return _hex(f + "-corundum", "R-3c", a, c, (m, o), ((0, 0, z), (x, 0, 0.25)), cite)
+
+
+def _perovskite(f, a, A, B, X, cite=WYCKOFF64, stand_in=False):  # B on 1a, A on 1b, X on 3d
+    return _cubic(f + "-perovskite", "Pm-3m", a, (A, B, X), ((0.5, 0.5, 0.5), (0, 0, 0), (0.5, 0, 0)), cite,
+                  stand_in)
 
 
 def _bcc(el, a):
@@ -127,8 +139,30 @@ REFERENCES: list[Reference] = [
               ((0, 0, 0.355), (0, 0, 0), (0, 0.5, 0), (0, 0, 0.152)),
               "S. N. Ruddlesden, P. Popper, Acta Cryst. 10, 538 (1957)"),
     Reference("LaOCl", "P4/nmm", (4.119, 4.119, 6.883, 90, 90, 90), ("La", "O", "Cl"),
-              ((0, 0.5, 0.1752), (0, 0, 0), (0, 0.5, 0.6366)), WYCKOFF63)  # origin choice 1,
+              ((0, 0.5, 0.1752), (0, 0, 0), (0, 0.5, 0.6366)), WYCKOFF63),  # origin choice 1
+    # perovskites: cubic at room temperature
+    _perovskite("BaZrO3", 4.193, "Ba", "Zr", "O"), _perovskite("BaHfO3", 4.171, "Ba", "Hf", "O"),
+    _perovskite("KTaO3", 3.9885, "K", "Ta", "O"), _perovskite("KMgF3", 3.989, "K", "Mg", "F"),
+    _perovskite("LiBaF3", 3.996, "Ba", "Li", "F"),  # inverse perovskite: Li on the B site
+    # perovskites: tilted or polar ground states, cubic stand-ins (see module docstring)
+    *[_perovskite(f, a, A, B, X, PSEUDOCUBIC, stand_in=True) for f, a, A, B, X in [
+        ("CaTiO3", 3.826, "Ca", "Ti", "O"), ("BaTiO3", 4.007, "Ba", "Ti", "O"), ("SrZrO3", 4.101, "Sr", "Zr", "O"),
+        ("CaZrO3", 4.011, "Ca", "Zr", "O"), ("SrHfO3", 4.087, "Sr", "Hf", "O"), ("LaAlO3", 3.790, "La", "Al", "O"),
+        ("LaGaO3", 3.893, "La", "Ga", "O"), ("YAlO3", 3.705, "Y", "Al", "O"), ("NaNbO3", 3.91, "Na", "Nb", "O"),
+        ("KNbO3", 4.00, "K", "Nb", "O"), ("NaTaO3", 3.89, "Na", "Ta", "O"), ("NaMgF3", 3.836, "Na", "Mg", "F")]],
+    # other ternary oxides
+    Reference("La2Zr2O7-pyrochlore", "Fd-3m", (10.80,) * 3 + (90,) * 3, ("La", "Zr", "O", "O"),
+              ((0.625, 0.625, 0.625), (0.125, 0.125, 0.125), (0.458, 0.25, 0.25), (0.5, 0.5, 0.5)),
+              "pyrochlore (pymatgen's origin choice 1; x = 0.333 in origin choice 2), a = 10.80 A, x(O 48f) = 0.333; Y. Tabira, R. L. Withers, T. Yamada, "
+              "N. Ishizawa, Z. Kristallogr. 216, 92 (2001)"),
+    Reference("Li2TiO3", "C2/m", (5.070, 8.788, 5.090, 90, 109.46, 90), ("Li", "Li", "Li", "Ti", "O", "O"),
+              ((0, 0.5, 0), (0, 0, 0.5), (0, 0.6606, 0.5), (0, 0.1671, 0), (0.2189, 0, 0.2273), (0.2540, 0.3212, 0.2234)),
+              "Li2MnO3-type honeycomb stacking (C2/m), stand-in for beta-Li2TiO3 (C2/c, same LiTi2 layers stacked "
+              "differently); positions of Li2MnO3, P. Strobel, B. Lambert-Andron, J. Solid State Chem. 75, 90 "
+              "(1988), cell scaled to beta-Li2TiO3 of K. Kataoka et al., Mater. Res. Bull. 44, 168 (2009)",
+              stand_in=True),
 ]
+EXAMPLE_REFERENCES = ("SrTiO3", "LiNbO3", "LiTaO3", "Li3OCl", "LiFePO4")  # measured structures, ordered
 REFERENCES_BY_NAME = {r.name: r for r in REFERENCES}
 
 
@@ -140,11 +174,27 @@ def molecule_in_box(element: str, box: float = 12.0) -> Structure:
 
 
 def build_reference(ref: Reference) -> Structure:
-    """Expand a reference entry to a pymatgen Structure (primitive cell)."""
+    """Expand a reference entry to a pymatgen Structure (primitive cell; a rattled tilt cell for a
+    stand-in perovskite)."""
     a, b, c, al, be, ga = ref.lattice
     s = Structure.from_spacegroup(ref.spacegroup, Lattice.from_parameters(a, b, c, al, be, ga),
-                                  list(ref.species), list(ref.coords), tol=1e-3)
-    return s.get_primitive_structure()
+                                  list(ref.species), list(ref.coords), tol=1e-3).get_primitive_structure()
+    if ref.stand_in and ref.name.endswith("-perovskite"):
+        s.make_supercell([[1, 1, 0], [-1, 1, 0], [0, 0, 2]])
+        shift = np.random.default_rng(0).normal(0, 0.03, (len(s), 3))
+        s = Structure(s.lattice, s.species, s.cart_coords + shift, coords_are_cartesian=True)
+    return s
+
+
+def _examples() -> list[tuple[str, Structure, str]]:
+    from perovscreen.structures.examples import EXAMPLES, get_example
+
+    out = []
+    for name in EXAMPLE_REFERENCES:
+        s, ex = get_example(name), EXAMPLES[name]
+        s.remove_oxidation_states()
+        out.append((name, s.get_primitive_structure(), ex.citation))
+    return out
 
 
 def references_for(elements) -> list[tuple[str, Structure, str]]:
@@ -155,4 +205,4 @@ def references_for(elements) -> list[tuple[str, Structure, str]]:
         species = {sp for sp in ref.species}
         if species <= elements:
             out.append((ref.name, build_reference(ref), ref.citation + (" [stand-in]" if ref.stand_in else "")))
-    return out
+    return out + [(n, s, c) for n, s, c in _examples() if {el.symbol for el in s.composition} <= elements]

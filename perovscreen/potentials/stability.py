@@ -61,9 +61,11 @@ def _tag(calculator, kw: dict) -> str | None:
 def _relaxed_entry(name: str, structure: Structure, calculator, kw, fmax, steps, cache: Path | None,
                    meta: dict) -> ComputedStructureEntry:
     f = cache / f"{name}.json" if cache else None
+    start = hashlib.sha256(json.dumps(structure.as_dict(), sort_keys=True, cls=MontyEncoder).encode()).hexdigest()
     if f and f.is_file():
         d = json.loads(f.read_text())
-        if d.get("fmax", 1e9) <= fmax and (d["entry"]["data"].get("converged") or d.get("steps", 0) >= steps):
+        if (d.get("start") == start and d.get("fmax", 1e9) <= fmax
+                and (d["entry"]["data"].get("converged") or d.get("steps", 0) >= steps)):
             return ComputedStructureEntry.from_dict(d["entry"])
     molecule = name.endswith("-molecule")
     r = relax(structure, calculator, fmax=fmax, steps=steps, relax_cell=not molecule, **kw)
@@ -71,7 +73,8 @@ def _relaxed_entry(name: str, structure: Structure, calculator, kw, fmax, steps,
                                    data={**meta, "converged": r.converged, "steps": r.steps})
     if f:
         f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(json.dumps({"fmax": fmax, "steps": steps, "entry": entry.as_dict()}, cls=MontyEncoder))
+        f.write_text(json.dumps({"fmax": fmax, "steps": steps, "start": start, "entry": entry.as_dict()},
+                                cls=MontyEncoder))
     return entry
 
 

@@ -78,3 +78,46 @@ def test_predict_structure_file(model_path, tmp_path, capsys):
     assert len(rows) == 1 and rows[0]["status"] == "ok", rows
     assert rows[0]["file"] == str(cif)
     assert set(rows[0]["predictions"]) == {"log10_sigma", "Ea"}
+
+
+def test_structure_model_caches_descriptors_in_the_store(tmp_path, capsys, monkeypatch):
+    """`ml predict` on a CIF with a structure model: descriptors land in the --db store's cache table and a
+    forced re-run reads them back instead of recomputing."""
+    from perovscreen.features import descriptors as desc_mod
+    from perovscreen.features.descriptors import MemoryCache
+    from perovscreen.store import SQLiteStore
+    from perovscreen.structures import get_example
+
+    table = obelix_table(structures=True, bvse=False, cache=MemoryCache())
+    model, card = train_model(table, ["log10_sigma"], structures=True, n_estimators=20, grid={})
+    assert card["descriptor_set"] == "structure"
+    mp = tmp_path / "struct.skops"
+    save_property_model(model, card, mp)
+    s = get_example("Li3OCl")
+    cif, db = tmp_path / "Li3OCl.cif", tmp_path / "r.db"
+    s.to(filename=str(cif))
+    argv = ["ml", "predict", str(cif), "--model-path", str(mp), "--json", "--executor", "serial", "--db", str(db),
+            "--quiet"]
+    assert run(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["status"] == "ok", first
+    store = SQLiteStore(db)
+    cached = store.conn.execute("SELECT count(*) FROM cache WHERE namespace='descriptors'").fetchone()[0]
+    store.close()
+    assert cached == 1
+    monkeypatch.setattr(desc_mod.struct_mod, "structure_descriptors", lambda *a, **k: 1 / 0)
+    assert run(argv + ["--force"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["status"] == "ok" and not again["resumed"], again
+    assert again["predictions"] == first["predictions"]
+
+
+def test_open_cache_by_path(tmp_path):
+    from perovscreen.features.descriptors import DiskCache, StoreCache, open_cache
+
+    assert open_cache(None) is None
+    assert isinstance(open_cache(tmp_path / "d"), DiskCache)
+    c = open_cache(tmp_path / "r.db")
+    assert isinstance(c, StoreCache) and open_cache(str(tmp_path / "r.db")).store is c.store  # one connection
+    c.put("k", {"a": 1.0})
+    assert open_cache(tmp_path / "r.db").get("k") == {"a": 1.0}

@@ -7,7 +7,7 @@ from pymatgen.core import Lattice, Structure
 from pymatgen.entries.computed_entries import ComputedEntry
 
 from perovscreen.errors import InputError
-from perovscreen.potentials.references import REFERENCES, build_reference, references_for
+from perovscreen.potentials.references import REFERENCES, REFERENCES_BY_NAME, build_reference, references_for
 from perovscreen.potentials.stability import energy_above_hull, load_entries
 from perovscreen.structures.examples import get_example
 
@@ -20,7 +20,25 @@ def test_reference_structures_match_their_formulas():
         dmin = d[d > 1e-6].min()
         assert 1.7 < dmin < 5.0, (ref.name, dmin)  # no overlapping atoms from a wrong setting
     names = [n for n, _, _ in references_for({"Sr", "Ti", "O"})]
-    assert {"O2-molecule", "Sr-fcc", "Ti-hcp", "SrO-rocksalt", "TiO2-rutile", "Sr2TiO4"} == set(names)
+    assert {"O2-molecule", "Sr-fcc", "Ti-hcp", "SrO-rocksalt", "TiO2-rutile", "Sr2TiO4", "SrTiO3"} == set(names)
+
+
+def test_ternary_references():
+    by = {n: s for n, s, _ in references_for({"La", "Zr", "Li", "Ti", "Ca", "O"})}
+    # pyrochlore La2Zr2O7: ZrO6 octahedra (Zr-O 2.11 A at a = 10.80, x = 0.333), 22-atom primitive cell
+    pyro = by["La2Zr2O7-pyrochlore"]
+    assert pyro.composition.reduced_formula == "La2Zr2O7" and len(pyro) == 22
+    zr = [i for i, site in enumerate(pyro) if site.specie.symbol == "Zr"][0]
+    assert sorted(round(n.nn_distance, 2) for n in pyro.get_neighbors(pyro[zr], 2.5)) == [2.11] * 6
+    assert by["Li2TiO3"].composition.reduced_formula == "Li2TiO3"
+    # tilted-ground-state perovskites: rattled sqrt2 x sqrt2 x 2 cells, reproducible, symmetry broken
+    cto = by["CaTiO3-perovskite"]
+    assert len(cto) == 20 and cto.lattice.volume == pytest.approx(4 * 3.826 ** 3, rel=1e-6)
+    assert cto.get_space_group_info(symprec=0.01)[1] < 221
+    assert cto == build_reference(REFERENCES_BY_NAME["CaTiO3-perovskite"])
+    # built-in examples with measured structures join the set; idealised LLTO approximants do not
+    assert "Li3OCl" in [n for n, _, _ in references_for({"Li", "O", "Cl"})]
+    assert not any(n.startswith("LLTO") for n in by)
 
 
 def test_hull_arithmetic_by_hand_with_emt():
@@ -75,3 +93,16 @@ def test_user_entries_json(tmp_path):
         energy_above_hull(al, calc, entries=[], use_references=False)
     with pytest.raises(InputError, match="not found"):
         load_entries(tmp_path / "missing.json")
+
+
+@pytest.mark.slow
+def test_tilted_stand_in_relaxes_below_cubic():
+    """The rattled CaTiO3 tilt cell relaxes into octahedral tilts (Pnma ground state) that CHGNet places
+    below the relaxed cubic cell, so the stand-in is closer to the true ground state than cubic would be."""
+    from perovscreen.potentials.tasks import relax
+
+    ref = REFERENCES_BY_NAME["CaTiO3-perovskite"]
+    tilted = relax(build_reference(ref), "chgnet", fmax=0.05, steps=300)
+    cubic = relax(Structure.from_spacegroup("Pm-3m", Lattice.cubic(3.826), ["Ca", "Ti", "O"],
+                                            [[0.5, 0.5, 0.5], [0, 0, 0], [0.5, 0, 0]]), "chgnet", fmax=0.05)
+    assert tilted.energy_per_atom < cubic.energy_per_atom - 0.005
