@@ -2,6 +2,7 @@
 perovscreen's ASE engine (sampling + checkpoints) over a bare ASE Nose-Hoover loop with the same calculator.
 
     python benchmarks/md_speed.py --sizes 1 2 3 --steps 20 --potentials chgnet sevenn --threads 1
+    python benchmarks/md_speed.py --classical --steps 2000      # OpenMM vs LAMMPS, Teter Li2O, same run
 
 Both loops run the same number of steps from the same state, alternating (bare, engine, bare, engine) so
 that load drift on a shared machine hits both alike; the overhead is the median ratio of the pairs.
@@ -53,6 +54,35 @@ def engine(atoms, calc, steps, dt=2.0, T=800.0):
         return time.perf_counter() - t
 
 
+def classical(steps: int, repeats: int) -> None:
+    """OpenMM (CPU platform, 1 thread) vs LAMMPS (serial) on the same Li2O cells, potential and settings."""
+    from ase.spacegroup import crystal
+
+    from perovscreen.md.classical import POTENTIALS
+    from perovscreen.md.engine_lammps import run_lammps
+    from perovscreen.md.engine_openmm import run_openmm
+
+    s = MDSettings(time_ps=steps / 1000, equil_ps=0, timestep_fs=1.0, sample_fs=20.0, checkpoint_steps=500)
+    runs = {"lammps": lambda a, p, wd: run_lammps(a, p, 1200.0, s, wd),
+            "openmm": lambda a, p, wd: run_openmm(a, p, 1200.0, s, wd, threads=1)}
+    print(f"{'cell':6s} {'atoms':>5s} {'cutoff':>6s} {'LAMMPS steps/s':>14s} {'OpenMM steps/s':>14s} "
+          f"{'OpenMM/LAMMPS':>13s}")
+    for n, rc in ((3, 6.0), (5, 10.0)):
+        atoms = crystal(["Li", "O"], [(0.25,) * 3, (0, 0, 0)], spacegroup=225, cellpar=[4.51] * 3 + [90] * 3).repeat(n)
+        pot = dict(POTENTIALS["buckingham-li2o"], cutoff=rc)
+        sps = {}
+        for name, run in runs.items():
+            times = []
+            for _ in range(repeats):
+                with tempfile.TemporaryDirectory() as wd:
+                    t = time.perf_counter()
+                    run(atoms, pot, wd)
+                    times.append(time.perf_counter() - t)
+            sps[name] = steps / np.median(times)
+        print(f"{n}x{n}x{n}  {len(atoms):5d} {rc:6.1f} {sps['lammps']:14.1f} {sps['openmm']:14.1f} "
+              f"{sps['openmm'] / sps['lammps']:13.2f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 3])
@@ -61,7 +91,10 @@ def main():
     ap.add_argument("--potentials", nargs="+", default=["chgnet", "sevenn"])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--classical", action="store_true", help="OpenMM vs LAMMPS with the Teter potential instead")
     args = ap.parse_args()
+    if args.classical:
+        return classical(args.steps, args.repeats)
     if args.threads:
         import torch
 

@@ -30,9 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--thermostat", choices=["nhc", "langevin", "nve"], default="nhc",
                    help="production ensemble: Nose-Hoover chain (default), Langevin, NVE")
     p.add_argument("--potential", default="chgnet", help="universal potential (ase engine) or classical "
-                   "potential name (lammps engine, e.g. buckingham-li2o)")
+                   "potential name (lammps and openmm engines, e.g. buckingham-li2o)")
     p.add_argument("--engine", choices=["ase", "lammps", "openmm"], default="ase")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (ase: torch device; openmm: platform)")
     p.add_argument("--ion", default="Li", help="mobile ion (default Li)")
     p.add_argument("--min-length", type=float, default=10.0, help="minimum perpendicular cell width, A")
     p.add_argument("--vacancies", type=int, default=0, help="mobile-ion vacancies to create")

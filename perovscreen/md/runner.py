@@ -55,8 +55,8 @@ class MDResult:
 
 
 def simulate(atoms, temperature: float, settings: MDSettings, engine: str = "ase", potential="chgnet",
-             workdir=None, device: str = "cpu"):
-    """One temperature with the chosen engine -> MobileTrajectory."""
+             workdir=None, device: str = "cpu", threads: int | None = None):
+    """One temperature with the chosen engine -> MobileTrajectory (threads: OpenMM CPU threads)."""
     if engine == "ase":
         from perovscreen.potentials import get_calculator
 
@@ -65,7 +65,11 @@ def simulate(atoms, temperature: float, settings: MDSettings, engine: str = "ase
         from perovscreen.md.engine_lammps import run_lammps
 
         return run_lammps(atoms, potential, temperature, settings, workdir)
-    raise InputError(f"engine must be one of {', '.join(ENGINES[:2])} (openmm is not implemented), got {engine!r}")
+    if engine == "openmm":
+        from perovscreen.md.engine_openmm import run_openmm
+
+        return run_openmm(atoms, potential, temperature, settings, workdir, device, threads)
+    raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
 
 
 def _temperature_task(task: dict) -> dict:
@@ -76,7 +80,7 @@ def _temperature_task(task: dict) -> dict:
 
         torch.set_num_threads(threads)
     traj = simulate(task["atoms"], task["temperature"], MDSettings(**task["settings"]), task["engine"],
-                    task["potential"], task["workdir"], task.get("device", "cpu"))
+                    task["potential"], task["workdir"], task.get("device", "cpu"), threads)
     return analyse(traj, **{k: v for k, v in task["analysis"].items() if k != "target_T"}).to_dict()
 
 
@@ -104,6 +108,11 @@ def run_md(structure: Structure, temperatures, settings: MDSettings | None = Non
     cell = cell.copy()
     cell.remove_oxidation_states()
     atoms = AseAtomsAdaptor.get_atoms(cell)
+    if engine == "openmm":  # fail before any run: OpenMM needs cell widths >= 2 x cutoff
+        from perovscreen.md.classical import resolve_potential
+        from perovscreen.md.engine_openmm import check_cell
+
+        check_cell(atoms, resolve_potential(potential, atoms)[0])
     root = Path(workdir) if workdir else None
     pot_name = potential if isinstance(potential, str) else type(potential).__name__
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None

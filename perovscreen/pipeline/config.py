@@ -10,7 +10,7 @@ from perovscreen.errors import InputError
 DEFAULTS: dict = {
     "run": {"out": "results", "ion": "Li", "jobs": 2, "executor": "local", "address": "", "max_atoms": 2000,
             "seed": 0},
-    "space": {"keep": 8, "min_length": 7.5},
+    "space": {"keep": 8, "min_length": 7.5, "relax": False, "calculator": "chgnet", "fmax": 0.1, "steps": 200},
     "bvse": {"enabled": True, "resolution": 0.25, "cutoff": 10.0, "keep": 1.0},
     "ml": {"enabled": True, "model": "", "structures": False, "keep": 1.0},
     "stability": {"enabled": True, "calculator": "chgnet", "relax": True, "fmax": 0.1, "steps": 150,

@@ -115,6 +115,27 @@ class Funnel:
         self.stages.append(StageLog(name, len(cands), len(kept), time.perf_counter() - t0, removed))
         return kept
 
+    def relax_prototypes(self, folder: Path) -> list[str]:
+        """Relax the generated prototypes with the universal potential (resumable batch stage); the relaxed
+        CIFs go to candidates_relaxed/, a prototype whose relaxation failed goes on unrelaxed (reason logged)."""
+        from perovscreen.potentials.tasks import relax_stage
+
+        t0, c = time.perf_counter(), self.cfg["space"]
+        params = {"calculator": c["calculator"], "fmax": c["fmax"], "steps": c["steps"]}
+        rows = execute_batch(_batch_args(self.cfg, [folder], self.db), "relax", relax_stage, params)
+        dest = self.out / "candidates_relaxed"
+        dest.mkdir(parents=True, exist_ok=True)
+        files, failed = [], {}
+        for r in rows:
+            if r["status"] == "ok" and r.get("cif"):
+                (dest / Path(r["file"]).name).write_text(r["cif"])
+                files.append(str(dest / Path(r["file"]).name))
+            else:
+                failed[r["id"]] = f"kept unrelaxed: {r.get('error') or 'no result'}"
+                files.append(r["file"])
+        self.stages.append(StageLog("relax", len(rows), len(rows) - len(failed), time.perf_counter() - t0, failed))
+        return files
+
     def intake(self, paths) -> list[Candidate]:
         t0 = time.perf_counter()
         rows = execute_batch(_batch_args(self.cfg, paths, self.db), "ingest", None, {})
@@ -125,7 +146,7 @@ class Funnel:
             elif r.get("duplicate_of"):
                 removed[r["id"]] = f"duplicate of {r['duplicate_of']}"
             else:
-                src = "space" if Path(r["file"]).parent.name == "candidates" else "cif"
+                src = "space" if Path(r["file"]).parent.name.startswith("candidates") else "cif"
                 cands.append(Candidate(r["id"], r["file"], r["formula"], r["identity"], r["key"], src))
         self.stages.append(StageLog("ingest", len(rows), len(cands), time.perf_counter() - t0, removed))
         return cands
@@ -280,7 +301,7 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> dict:
                                          cfg["space"]["min_length"], cfg["run"]["seed"])
         f.stages.append(StageLog("space", space_summary["n_enumerated"], len(space_summary["selected"]),
                                  time.perf_counter() - ts, {}))
-        paths.append(str(f.out / "candidates"))
+        paths += f.relax_prototypes(f.out / "candidates") if cfg["space"]["relax"] else [str(f.out / "candidates")]
     cands = f.intake(paths)
     all_bvse: list[float] = []
     if cfg["bvse"]["enabled"]:

@@ -1,14 +1,13 @@
 """ASE engine: sampling, checkpoint/restart after a kill, settings guard (cheap EMT Cu3Au cell)."""
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
+
+from md_helpers import kill_after_checkpoint
 
 from perovscreen.errors import InputError
 from perovscreen.md.engine_ase import MDSettings, RunStopped, run_ase
@@ -59,21 +58,9 @@ def test_killed_process_restarts_from_checkpoint_not_zero(tmp_path):
     code = ("import sys; sys.path.insert(0, %r); from tests.md.test_md_engine import cu3au;"
             "from ase.calculators.emt import EMT; from perovscreen.md.engine_ase import MDSettings, run_ase;"
             "run_ase(cu3au(), EMT(), 700.0, MDSettings(**%r), %r)") % (os.getcwd(), kw, str(tmp_path / "k"))
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=os.getcwd())
     ckpt = tmp_path / "k" / "checkpoint.npz"
-    deadline = time.time() + 120
-    step = 0
-    while time.time() < deadline and step < 100:
-        time.sleep(0.2)
-        if ckpt.exists():
-            try:
-                step = int(np.load(ckpt)["step"])
-            except Exception:  # being replaced right now
-                pass
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    killed_at = kill_after_checkpoint(code, ckpt, 100)
     assert ckpt.exists() and not (tmp_path / "k" / "trajectory.npz").exists()
-    killed_at = int(np.load(ckpt)["step"])
     assert 0 < killed_at < sum(s.steps[:2])
     tr = run_ase(cu3au(), EMT(), 700.0, s, tmp_path / "k")
     assert int(np.load(ckpt)["step"]) == sum(s.steps[:2])

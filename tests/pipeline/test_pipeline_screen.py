@@ -49,11 +49,13 @@ def test_small_end_to_end_screen_writes_every_section(tmp_path, tiny_ml_model):
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)
     out = tmp_path / "out"
-    res = run_screen([_inputs(tmp_path)], space, _cfg(out, tiny_ml_model))
+    res = run_screen([_inputs(tmp_path)], space,
+                     _cfg(out, tiny_ml_model, space={"relax": True, "steps": 5, "fmax": 0.5}))
     ranked = res["ranked"]
     ids = [c.id for c in ranked]
     assert "Li3OCl" in ids and "LLTO_ordered" in ids and "SrTiO3" not in ids
-    assert any(i.startswith("tiny-") for i in ids)  # the space candidate made it through
+    assert any(i.startswith("tiny-") for i in ids)  # the space candidate made it through, relaxed
+    assert [c.file for c in ranked if c.id.startswith("tiny-")] == [str(out / "candidates_relaxed" / "tiny-000.cif")]
     for c in ranked:
         p = c.pred("log10_sigma")
         assert p["lower"] <= p["value"] <= p["upper"]
@@ -70,7 +72,8 @@ def test_small_end_to_end_screen_writes_every_section(tmp_path, tiny_ml_model):
     assert (out / "academic_screening_report.html").read_text().count("<table") >= 3
     assert (out / "plots" / "pareto.png").stat().st_size > 1000
     stages = {s.name: s for s in res["stages"]}
-    assert set(stages) >= {"space", "ingest", "bvse", "ml", "stability", "md"}
+    assert set(stages) >= {"space", "relax", "ingest", "bvse", "ml", "stability", "md"}
+    assert stages["relax"].n_out == 1
     assert all(s.seconds >= 0 for s in stages.values())
 
 
