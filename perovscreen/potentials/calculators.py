@@ -9,8 +9,10 @@ A missing or incompatible weight file raises ``ModelError`` at once; nothing is 
 """
 from __future__ import annotations
 
+import contextlib
 import os
-from functools import lru_cache
+import sys
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from ase.calculators.calculator import Calculator
@@ -21,6 +23,15 @@ BACKENDS = ("chgnet", "sevenn", "matgl")
 SEVENN_BUNDLED = ("7net-0", "7net-l3i5")
 
 
+def _quiet(fn):
+    """Backends print load messages; send them to stderr so stdout stays results only (--json lines)."""
+    @wraps(fn)
+    def wrapper(*args, **kw):
+        with contextlib.redirect_stdout(sys.stderr):
+            return fn(*args, **kw)
+    return wrapper
+
+
 def _existing_file(path: str | os.PathLike, what: str) -> Path:
     p = Path(path).expanduser()
     if not p.is_file():
@@ -28,6 +39,7 @@ def _existing_file(path: str | os.PathLike, what: str) -> Path:
     return p
 
 
+@_quiet
 def load_chgnet_model(model_path: str | None = None, device: str = "cpu"):
     """CHGNet model from the bundled 0.3.0 checkpoint or a user's, read with ``torch.load(weights_only=True)``."""
     import chgnet
@@ -46,6 +58,7 @@ def load_chgnet_model(model_path: str | None = None, device: str = "cpu"):
     return model.to(device)
 
 
+@_quiet
 @lru_cache(maxsize=4)
 def _chgnet(model_path: str | None, device: str):
     from chgnet.model.dynamics import CHGNetCalculator
@@ -53,6 +66,7 @@ def _chgnet(model_path: str | None, device: str):
     return CHGNetCalculator(model=load_chgnet_model(model_path, device), use_device=device)
 
 
+@_quiet
 @lru_cache(maxsize=4)
 def _sevenn(model: str, device: str):
     import warnings
@@ -71,6 +85,7 @@ def _sevenn(model: str, device: str):
         raise ModelError(f"SevenNet model {model!r} could not be loaded: {exc}") from exc
 
 
+@_quiet
 @lru_cache(maxsize=4)
 def _matgl(model_dir: str, device: str):
     d = Path(model_dir).expanduser()

@@ -112,3 +112,13 @@ def test_sevenn_bundled_model_matches_direct():
     # 15496 (2021)), SevenNet raw PBE: per atom of Li3OCl they differ by the corrections / 5 atoms
     diff = sp.energy_per_atom - single_point(s).energy_per_atom
     assert diff == pytest.approx((0.687 + 0.614) / 5, abs=0.03)
+
+
+def test_backend_load_messages_stay_off_stdout(capsys):
+    """CHGNet prints on load; batch commands print JSON lines on stdout, so the layer sends it to stderr."""
+    from perovscreen.potentials import calculators
+
+    calculators._chgnet.__wrapped__.cache_clear()
+    calculators.get_calculator("chgnet")
+    out = capsys.readouterr()
+    assert out.out == "" and "CHGNet" in out.err
