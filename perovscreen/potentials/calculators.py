@@ -12,12 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from functools import lru_cache, wraps
 from pathlib import Path
 
 from ase.calculators.calculator import Calculator
 
 from perovscreen.errors import ModelError
+
+# CHGNet 0.3.0 warns about a tensor->scalar conversion on every prediction (harmless, floods batch logs)
+warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True", module=r"chgnet\.")
 
 BACKENDS = ("chgnet", "sevenn", "matgl")
 SEVENN_BUNDLED = ("7net-0", "7net-l3i5")
@@ -69,8 +73,6 @@ def _chgnet(model_path: str | None, device: str):
 @_quiet
 @lru_cache(maxsize=4)
 def _sevenn(model: str, device: str):
-    import warnings
-
     try:
         from sevenn.calculator import SevenNetCalculator
     except ImportError as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -153,7 +154,9 @@ def relax(structure: Structure | Atoms, calculator: str | Calculator = "chgnet",
 
     opt = getattr(optimize, opt_name)(target, logfile=None)
     opt.attach(record)
-    converged = bool(opt.run(fmax=fmax, steps=steps))
+    with warnings.catch_warnings():  # FrechetCellFilter's logm reports 1e-13 "inaccuracy" every step
+        warnings.filterwarnings("ignore", message="logm result may be inaccurate")
+        converged = bool(opt.run(fmax=fmax, steps=steps))
     e1 = float(atoms.get_potential_energy())
     fmax_final = traj[-1]["fmax"] if traj else float("nan")
     atoms.set_constraint()
