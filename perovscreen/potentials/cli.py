@@ -62,6 +62,8 @@ def add_parser(sub) -> None:
     t.add_argument("--out", default=None, help="model directory (default ~/.cache/perovscreen/models/perov5_gnn)")
     t.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--time-limit-h", type=float, default=None,
+                   help="stop after this many hours with a checkpoint (exit 3); the same command continues")
     t.add_argument("--json", action="store_true", help="print the comparison as JSON")
     t.set_defaults(func=cmd_gnn_train)
     c = gsub.add_parser("cv-conductivity", help="OBELiX conductivity: CHGNet embeddings + deep-ensemble MLP vs #4's "
@@ -127,12 +129,17 @@ def cmd_predict_props(args) -> int:
 def cmd_gnn_train(args) -> int:
     def run(a):
         from perovscreen.potentials.gnn.predict import default_model_dir
-        from perovscreen.potentials.gnn.train import compare, table
+        from perovscreen.potentials.gnn.train import TrainingPaused, compare, table
 
         archs = [x.strip() for x in a.archs.split(",") if x.strip()]
         log = (lambda *_: None) if a.json else (lambda m: print(m, file=sys.stderr))
-        res = compare(archs, a.limit, a.size, a.epochs, a.ensemble, a.out or default_model_dir(), a.data,
-                      a.seed, a.batch_size, log=log)
+        limit = None if a.time_limit_h is None else a.time_limit_h * 3600
+        try:
+            res = compare(archs, a.limit, a.size, a.epochs, a.ensemble, a.out or default_model_dir(), a.data,
+                          a.seed, a.batch_size, log=log, time_limit=limit)
+        except TrainingPaused as exc:
+            print(f"paused: {exc}", file=sys.stderr)
+            return 3
         print(json.dumps(res, indent=2) if a.json else table(res))
         return 0
     return _guard(run, args)

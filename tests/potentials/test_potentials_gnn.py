@@ -12,7 +12,8 @@ from perovscreen.ml.cards import card_path
 from perovscreen.potentials.gnn.models import PropertyNet
 from perovscreen.potentials.gnn.predict import PropertyEnsemble
 from perovscreen.potentials.gnn.store import load_net, save_net
-from perovscreen.potentials.gnn.train import fit_net, formula_split, load_data, predict_batches
+from perovscreen.potentials.gnn.train import (TrainingPaused, compare, fit_net, formula_split, load_data,
+                                               predict_batches)
 from perovscreen.structures.examples import get_example
 
 
@@ -84,3 +85,33 @@ def test_ensemble_prediction_and_cli(tmp_path):
     assert out.returncode == 0, out.stderr
     row = json.loads(out.stdout.strip().splitlines()[-1])
     assert row["heat_of_formation"] == pytest.approx(p.heat_of_formation, abs=1e-5)
+
+
+def test_paused_training_continues_to_the_same_network(tiny_data, tmp_path):
+    """Two time-limited calls stop after one epoch each (checkpointed); the third finishes, and the result
+    equals an uninterrupted run: same weights, same predictions."""
+    structures, y, _, split = tiny_data
+    graphs = [PropertyNet("cgcnn", "tiny").featurize(s) for s in structures]
+    kw = dict(size="tiny", epochs=4, batch_size=32, log=None)
+    ref, _, ep_ref = fit_net("cgcnn", graphs, y, split, **kw)
+    ck = tmp_path / "cgcnn-0.ckpt"
+    for done in (1, 2):
+        with pytest.raises(TrainingPaused, match=f"after epoch {done}/4"):
+            fit_net("cgcnn", graphs, y, split, checkpoint=ck, time_limit=0.0, **kw)
+    net, secs, ep = fit_net("cgcnn", graphs, y, split, checkpoint=ck, **kw)
+    assert ep == ep_ref == 4 and secs > 0
+    test_graphs = [graphs[i] for i in split.test]
+    np.testing.assert_allclose(predict_batches(net, test_graphs), predict_batches(ref, test_graphs), atol=1e-6)
+    # a checkpoint of other settings is not resumed: training starts again and still completes
+    other, _, ep2 = fit_net("cgcnn", graphs, y, split, checkpoint=ck, **{**kw, "epochs": 3})
+    assert ep2 == 3
+
+
+def test_compare_reuses_finished_members(tmp_path):
+    out = tmp_path / "m"
+    first = compare(["cgcnn"], limit=120, size="tiny", epochs=2, ensemble=1, out=out, log=lambda *_: None)
+    stamp = (out / "cgcnn-0.pt").stat().st_mtime_ns
+    again = compare(["cgcnn"], limit=120, size="tiny", epochs=2, ensemble=1, out=out, log=lambda *_: None)
+    assert (out / "cgcnn-0.pt").stat().st_mtime_ns == stamp  # reused, not retrained
+    assert again["results"]["cgcnn"]["heat_mae"] == pytest.approx(first["results"]["cgcnn"]["heat_mae"])
+    assert not list(out.glob("*.ckpt"))

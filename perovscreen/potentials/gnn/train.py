@@ -22,6 +22,10 @@ from perovscreen.potentials.gnn.store import save_net
 METAL_GAP = 1e-3  # eV; Perov-5 stores exactly 0 for metals
 
 
+class TrainingPaused(Exception):
+    """Raised when a training run reaches its time limit; its checkpoints let the same call continue."""
+
+
 @dataclass
 class Split:
     train: np.ndarray
@@ -93,9 +97,34 @@ def predict_batches(net: PropertyNet, graphs, batch_size: int = 256) -> np.ndarr
     return torch.cat(out).numpy()
 
 
+def _restore(checkpoint: Path | None, config: dict, net, opt, sched, rng, log) -> dict | None:
+    """Training state from a checkpoint written for the same config (None: start from epoch 0)."""
+    if checkpoint is None or not checkpoint.is_file():
+        return None
+    st = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if st.get("config") != config:
+        log(f"  {checkpoint.name}: written for other settings; starting again")
+        return None
+    net.load_state_dict(st["net"])
+    opt.load_state_dict(st["opt"])
+    sched.load_state_dict(st["sched"])
+    rng.bit_generator.state = st["rng"]
+    torch.set_rng_state(st["torch_rng"])
+    log(f"  {config['arch']}: resuming after epoch {st['epoch']} from {checkpoint}")
+    return st
+
+
 def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default", epochs: int = 100,
-            batch_size: int = 64, lr: float = 2e-3, seed: int = 0, patience: int = 30, log=print):
-    """Train one network; returns (net, seconds, epochs run). Keeps the weights of the best validation loss."""
+            batch_size: int = 64, lr: float = 2e-3, seed: int = 0, patience: int = 30, log=print,
+            checkpoint: str | Path | None = None, time_limit: float | None = None):
+    """Train one network; returns (net, seconds, epochs run). Keeps the weights of the best validation loss.
+
+    checkpoint: a file written after every epoch (model, optimiser, schedule and RNG states); a run started
+    again with the same settings continues after the last finished epoch, with the same result.
+    time_limit: seconds for this call; when spent, the epoch is checkpointed and TrainingPaused raised."""
+    if time_limit is not None and checkpoint is None:
+        raise ValueError("a time limit needs a checkpoint file to continue from")
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = PropertyNet(arch, size)
@@ -111,8 +140,18 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
         len(split.train) / batch_size))
     yt = torch.tensor(y, dtype=torch.float32)
     best, best_state, since, t0 = math.inf, None, 0, time.perf_counter()
-    ep = 0
-    for ep in range(1, epochs + 1):
+    ep = start = 0
+    config = {"arch": arch, "size": size, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+              "patience": patience, "n_train": int(len(split.train)), "n_val": int(len(split.val))}
+    checkpoint = Path(checkpoint) if checkpoint else None
+    if st := _restore(checkpoint, config, net, opt, sched, rng, log or (lambda *_: None)):
+        start, best, best_state, since = st["epoch"], st["best"], st["best_state"], st["since"]
+        t0 -= st["seconds"]
+    ep = start
+    for ep in range(start + 1, epochs + 1):
+        if since >= patience:
+            ep -= 1
+            break
         net.train()
         order = rng.permutation(split.train)
         for i in range(0, len(order), batch_size):
@@ -135,10 +174,35 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
             since += 1
         if log and (ep % 10 == 0 or ep == 1):
             log(f"  {arch} epoch {ep}: val loss {vl:.4f} ({time.perf_counter() - t0:.0f} s)")
-        if since >= patience:
-            break
+        if checkpoint:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save({"config": config, "epoch": ep, "net": net.state_dict(), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "rng": rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state(), "best": best, "best_state": best_state,
+                        "since": since, "seconds": time.perf_counter() - t0}, tmp)
+            tmp.replace(checkpoint)
+            if deadline is not None and time.perf_counter() >= deadline and ep < epochs and since < patience:
+                raise TrainingPaused(f"{arch}: time limit reached after epoch {ep}/{epochs}; checkpoint "
+                                     f"{checkpoint}; run the same command again to continue")
     net.load_state_dict(best_state)
     return net, time.perf_counter() - t0, ep
+
+
+def _finished_member(path: Path | None, arch: str, size: str, epochs: int, seed: int, n_train: int):
+    """(net, card) of a saved ensemble member trained with these settings, else None."""
+    from perovscreen.errors import ModelError
+    from perovscreen.potentials.gnn.store import load_net
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        net, card = load_net(path)
+    except ModelError:
+        return None
+    same = (card.get("arch") == arch and card.get("config", {}).get("size") == size and card.get("seed") == seed
+            and card.get("max_epochs") == epochs and card.get("n_train") == n_train and "train_seconds" in card)
+    return (net, card) if same else None
 
 
 def evaluate(pred: np.ndarray, y: np.ndarray) -> dict:
@@ -176,10 +240,17 @@ def forest_baseline(formulas, y: np.ndarray, split: Split, seed: int = 0, n_esti
 
 
 def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs: int = 100, ensemble: int = 1,
-            out: str | Path | None = None, root=None, seed: int = 0, batch_size: int = 64, log=print) -> dict:
-    """Train each architecture (``ensemble`` seeds each) and the forest on one formula split; save models."""
+            out: str | Path | None = None, root=None, seed: int = 0, batch_size: int = 64, log=print,
+            time_limit: float | None = None) -> dict:
+    """Train each architecture (``ensemble`` seeds each) and the forest on one formula split; save models.
+
+    With ``out``, every member checkpoints each epoch and finished members are reused, so an interrupted
+    call (or one stopped by ``time_limit`` seconds, raising TrainingPaused) continues where it stopped."""
     from perovscreen.errors import InputError
 
+    if time_limit is not None and not out:
+        raise InputError("a time limit needs an output directory for the checkpoints")
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     bad = [a for a in archs if a not in ARCHS]
     if bad:
         raise InputError(f"unknown architectures {bad}; choose from {', '.join(ARCHS)}")
@@ -199,14 +270,27 @@ def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs
         graphs = cache[key]
         preds, secs, files, eps = [], 0.0, [], 0
         for k in range(ensemble):
-            net, s, ep = fit_net(arch, graphs, y, split, size, epochs, batch_size, seed=seed + k, log=log)
+            final = Path(out) / f"{arch}-{k}.pt" if out else None
+            done = _finished_member(final, arch, size, epochs, seed + k, len(split.train))
+            if done:  # an earlier (interrupted) call of the same comparison trained this member
+                net, card = done
+                s, ep = card["train_seconds"], card["epochs"]
+                log(f"  {arch}-{k}: reusing {final}")
+            else:
+                left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+                net, s, ep = fit_net(arch, graphs, y, split, size, epochs, batch_size, seed=seed + k, log=log,
+                                     checkpoint=final.with_suffix(".ckpt") if final else None, time_limit=left)
             secs, eps = secs + s, eps + ep
             preds.append(predict_batches(net, [graphs[j] for j in split.test]))
-            if out:
+            if final and not done:
                 card = {"task": "perov5 heat_ref (eV/atom) + band gap (eV)", "arch": arch, "member": k,
-                        "epochs": ep, "data": source, "n_train": int(len(split.train)), "split": "formula",
-                        "seed": seed + k, "test_metrics": evaluate(preds[-1], y[split.test])}
-                files.append(str(save_net(net, Path(out) / f"{arch}-{k}.pt", card)))
+                        "epochs": ep, "max_epochs": epochs, "data": source, "n_train": int(len(split.train)),
+                        "split": "formula", "seed": seed + k, "train_seconds": s,
+                        "test_metrics": evaluate(preds[-1], y[split.test])}
+                save_net(net, final, card)
+                final.with_suffix(".ckpt").unlink(missing_ok=True)
+            if final:
+                files.append(str(final))
         pred = np.mean(preds, axis=0)
         pred[:, 1] = np.where(pred[:, 2] > 0.5, 0.0, pred[:, 1])
         n_params = sum(p.numel() for p in net.parameters())
