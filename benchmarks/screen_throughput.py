@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="perovscreen-throughput-"))
-    model = ensure_ml_model("", work, lambda m: print(m, file=sys.stderr))
+    model = ensure_ml_model("", lambda m: print(m, file=sys.stderr))
     try:
         results = [run(n, args.jobs, work, model) for n in args.sizes]
     finally:

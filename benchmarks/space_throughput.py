@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n-score", type=int, default=1_000_000)
     ap.add_argument("--smact-sample", type=int, default=2000)
     args = ap.parse_args(argv)
-    model, card = load_property_model(ensure_ml_model(args.model, Path(tempfile.mkdtemp()), print))
+    model, card = load_property_model(ensure_ml_model(args.model, print))
     t0 = time.perf_counter()
     table = enumerate_space(load_space(args.space))
     t_enum = time.perf_counter() - t0

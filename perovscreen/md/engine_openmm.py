@@ -22,7 +22,7 @@ import numpy as np
 from ase import Atoms
 
 from perovscreen.errors import InputError, ModelError
-from perovscreen.md.classical import pair_params, resolve_potential, run_classical
+from perovscreen.md.classical import importable, pair_params, resolve_potential, run_classical
 from perovscreen.md.engine_ase import MDSettings
 from perovscreen.md.trajectory import MobileTrajectory
 
@@ -40,11 +40,7 @@ def _import_openmm():
 
 
 def openmm_available() -> bool:
-    try:
-        _import_openmm()
-        return True
-    except ModelError:
-        return False
+    return importable(_import_openmm)
 
 
 def openmm_cell(cell: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Mobile-ion trajectory: what every engine writes and the analysis reads."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,22 @@ class MobileTrajectory:
             return cls(times_ps=z["times_ps"], positions=z["positions"], cell=z["cell"],
                        temperature=float(z["temperature"]), mobile=str(z["mobile"]), charge=float(z["charge"]),
                        **opt)
+
+
+def finished_run(wd: Path, key: str) -> MobileTrajectory | None:
+    """The trajectory a finished run with settings ``key`` left in ``wd`` (run.json written last), else None."""
+    wd = Path(wd)
+    if (wd / "trajectory.npz").exists() and (wd / "run.json").exists() and \
+            json.loads((wd / "run.json").read_text()).get("key") == key:
+        return MobileTrajectory.load(wd / "trajectory.npz")
+    return None
+
+
+def framework_drift(disp: np.ndarray, masses: np.ndarray) -> tuple:
+    """Centre-of-mass shift and RMS displacement (COM removed) of framework displacements (..., n, 3)."""
+    com = (masses[:, None] * disp).sum(-2) / masses.sum()
+    rmsd = np.sqrt(np.mean(np.sum((disp - com[..., None, :]) ** 2, axis=-1), axis=-1))
+    return com, rmsd
 
 
 def _atomic_savez(path: Path, **arrays) -> None:

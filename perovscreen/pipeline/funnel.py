@@ -161,7 +161,7 @@ class Funnel:
     def ml(self, cands):
         from perovscreen.ml.predict import ml_stage
 
-        path = ensure_ml_model(self.cfg["ml"]["model"], self.out, self.say, self.cfg["ml"]["structures"])
+        path = ensure_ml_model(self.cfg["ml"]["model"], self.say, self.cfg["ml"]["structures"], cache=self.db)
         c = self.cfg["ml"]
         return self._stage("ml", cands, ml_stage, {"model_path": str(path), "cache": str(self.db)},
                            keep=c["keep"], order=lambda x: -(x.pred("log10_sigma") or {}).get("value", -99))
@@ -209,8 +209,9 @@ class Funnel:
         return cands
 
 
-def ensure_ml_model(model: str, out: Path, say, structures: bool = False, data=None) -> Path:
-    """The configured model, else the default model path, trained on OBELiX on first use."""
+def ensure_ml_model(model: str, say, structures: bool = False, data=None, cache=None) -> Path:
+    """The configured model, else the default model path, trained on OBELiX on first use (a structure
+    model caches its descriptors in `cache`, a results store or directory; see features.open_cache)."""
     from perovscreen.features.descriptors import open_cache
     from perovscreen.ml.dataset import obelix_table
     from perovscreen.ml.train import default_model_path, save_property_model, train_model
@@ -220,7 +221,7 @@ def ensure_ml_model(model: str, out: Path, say, structures: bool = False, data=N
         return path
     say(f"ml: no model at {path}; training one on the OBELiX training split (first run only)")
     table = obelix_table(data, structures=structures, bvse=structures,
-                         cache=open_cache(out / "perovscreen.db") if structures else None)
+                         cache=open_cache(cache) if structures else None)
     m, card = train_model(table, structures=structures)
     save_property_model(m, card, path)
     return path
@@ -296,7 +297,7 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> dict:
 
         spec = load_space(space) if isinstance(space, (str, Path)) else space
         ts = time.perf_counter()
-        comp_model, _ = load_property_model(ensure_ml_model("", f.out, f.say, structures=False))
+        comp_model, _ = load_property_model(ensure_ml_model("", f.say, structures=False))
         space_summary = space_candidates(spec, comp_model, f.out / "candidates", cfg["space"]["keep"],
                                          cfg["space"]["min_length"], cfg["run"]["seed"])
         f.stages.append(StageLog("space", space_summary["n_enumerated"], len(space_summary["selected"]),

@@ -140,7 +140,7 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
         len(split.train) / batch_size))
     yt = torch.tensor(y, dtype=torch.float32)
     best, best_state, since, t0 = math.inf, None, 0, time.perf_counter()
-    ep = start = 0
+    start = 0
     config = {"arch": arch, "size": size, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
               "patience": patience, "n_train": int(len(split.train)), "n_val": int(len(split.val))}
     checkpoint = Path(checkpoint) if checkpoint else None
@@ -148,10 +148,8 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
         start, best, best_state, since = st["epoch"], st["best"], st["best_state"], st["since"]
         t0 -= st["seconds"]
     ep = start
-    for ep in range(start + 1, epochs + 1):
-        if since >= patience:
-            ep -= 1
-            break
+    while ep < epochs and since < patience:  # early stop after `patience` epochs without improvement
+        ep += 1
         net.train()
         order = rng.permutation(split.train)
         for i in range(0, len(order), batch_size):
