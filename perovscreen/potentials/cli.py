@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from perovscreen.errors import PerovscreenError
+from perovscreen.errors import InputError, PerovscreenError
 
 
 def _potential_args(p) -> None:
@@ -48,6 +48,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("predict-props", help="formation heat and band gap from the trained graph networks")
     add_batch_arguments(p)
     p.add_argument("--model-dir", default=None, help="trained models (default ~/.cache/perovscreen/models/perov5_gnn)")
+    p.add_argument("--archs", default=None, help="comma-separated architectures to use (default: every model there)")
     p.set_defaults(func=cmd_predict_props)
 
     g = sub.add_parser("gnn", help="graph property networks on Perov-5")
@@ -121,8 +122,13 @@ def cmd_predict_props(args) -> int:
         from perovscreen.ml.cards import read_card
 
         d = str(a.model_dir or default_model_dir())
-        shas = [read_card(p)["sha256"][:16] for p in find_models(d)]  # fail early; models enter the params hash
-        return run_batch(a, stage="predict-props", func=predict_stage, params={"model_dir": d, "models": shas})
+        archs = sorted(x.strip() for x in a.archs.split(",") if x.strip()) if a.archs else None
+        cards = [read_card(p) for p in find_models(d)]  # fail early; the models enter the params hash
+        shas = [c["sha256"][:16] for c in cards if archs is None or c.get("arch") in archs]
+        if not shas:
+            raise InputError(f"{d}: no trained models of the architectures {archs}")
+        return run_batch(a, stage="predict-props", func=predict_stage,
+                         params={"model_dir": d, "models": shas, "archs": archs})
     return _guard(run, args)
 
 
@@ -132,7 +138,7 @@ def cmd_gnn_train(args) -> int:
         from perovscreen.potentials.gnn.train import TrainingPaused, compare, table
 
         archs = [x.strip() for x in a.archs.split(",") if x.strip()]
-        log = (lambda *_: None) if a.json else (lambda m: print(m, file=sys.stderr))
+        log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731 (stdout keeps the table/JSON)
         limit = None if a.time_limit_h is None else a.time_limit_h * 3600
         try:
             res = compare(archs, a.limit, a.size, a.epochs, a.ensemble, a.out or default_model_dir(), a.data,

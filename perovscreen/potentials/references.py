@@ -14,6 +14,7 @@ examples with measured structures (EXAMPLE_REFERENCES) are references too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from pymatgen.core import Lattice, Molecule, Structure
@@ -35,6 +36,9 @@ class Reference:
     coords: tuple
     citation: str
     stand_in: bool = False
+    # (supercell, host, guest, n): in that supercell of the primitive cell, n host sites become guest,
+    # the choice of lowest Ewald energy (ordered approximant of a site shared by two species)
+    ordering: tuple = ()
 
 
 def _cubic(name, sg, a, species, coords, cite, stand_in=False):
@@ -76,6 +80,12 @@ def _fcc(el, a, stand_in=False, cite=KITTEL):
 
 def _hcp(el, a, c):
     return _hex(el + "-hcp", "P6_3/mmc", a, c, (el,), ((1 / 3, 2 / 3, 0.25),), KITTEL)
+
+
+def _pyrochlore(f, a, A, B, x, cite, stand_in=False):  # origin choice 1: x(48f) = x(choice 2) + 1/8
+    return _cubic(f + "-pyrochlore", "Fd-3m", a, (A, B, "O", "O"),
+                  ((0.625, 0.625, 0.625), (0.125, 0.125, 0.125), (x + 0.125, 0.25, 0.25), (0.5, 0.5, 0.5)), cite,
+                  stand_in)
 
 
 def _zro2_mono(f, lat, m, cite):  # baddeleyite positions of Howard et al. (1988)
@@ -151,10 +161,21 @@ REFERENCES: list[Reference] = [
         ("LaGaO3", 3.893, "La", "Ga", "O"), ("YAlO3", 3.705, "Y", "Al", "O"), ("NaNbO3", 3.91, "Na", "Nb", "O"),
         ("KNbO3", 4.00, "K", "Nb", "O"), ("NaTaO3", 3.89, "Na", "Ta", "O"), ("NaMgF3", 3.836, "Na", "Mg", "F")]],
     # other ternary oxides
-    Reference("La2Zr2O7-pyrochlore", "Fd-3m", (10.80,) * 3 + (90,) * 3, ("La", "Zr", "O", "O"),
-              ((0.625, 0.625, 0.625), (0.125, 0.125, 0.125), (0.458, 0.25, 0.25), (0.5, 0.5, 0.5)),
-              "pyrochlore (pymatgen's origin choice 1; x = 0.333 in origin choice 2), a = 10.80 A, x(O 48f) = 0.333; Y. Tabira, R. L. Withers, T. Yamada, "
-              "N. Ishizawa, Z. Kristallogr. 216, 92 (2001)"),
+    _pyrochlore("La2Zr2O7", 10.80, "La", "Zr", 0.333, "a = 10.80 A, x(O 48f) = 0.333 (origin choice 2); Y. Tabira, "
+                "R. L. Withers, T. Yamada, N. Ishizawa, Z. Kristallogr. 216, 92 (2001)"),
+    _pyrochlore("La2Ti2O7", 10.36, "La", "Ti", 0.327, "pyrochlore stand-in for the monoclinic (110)-layered "
+                "perovskite La2Ti2O7 (P2_1, 44-atom cell), a from its measured volume per formula unit (M. Gasperin, "
+                "Acta Cryst. B 31, 2129 (1975)), x(O 48f) of the titanate pyrochlores", stand_in=True),
+    Reference("Li2ZrO3", "C2/c", (5.4163, 9.0262, 5.4156, 90, 112.615, 90), ("Li", "Li", "Zr", "O", "O"),
+              ((0, 0.25782, 0.75), (0, 0.41950, 0.25), (0, 0.08610, 0.25), (0.24170, 0.08110, 0.99998), (0.25, 0.25, 0.5)),
+              "ICSD 94894, as distributed in the OBELiX data set (entry t0h, CC-BY-4.0; F. Therrien et al., "
+              "arXiv:2502.14234)"),
+    Reference("Li4Ti5O12-spinel", "Fd-3m", (8.3595,) * 3 + (90,) * 3, ("Li", "Ti", "O"),
+              ((0, 0, 0), (0.625, 0.625, 0.625), (0.3875, 0.3875, 0.3875)),
+              "spinel Li[Li1/3Ti5/3]O4 (origin choice 1; x(O 32e) = 0.2625 in choice 2), a of T. Ohzuku, A. Ueda, "
+              "N. Yamamoto, J. Electrochem. Soc. 142, 1431 (1995); ordered approximant: 1 in 6 Ti (16d) sites of a "
+              "3 x 1 x 1 primitive supercell made Li, the lowest-Ewald arrangement", stand_in=True,
+              ordering=((3, 1, 1), "Ti", "Li", 2)),
     Reference("Li2TiO3", "C2/m", (5.070, 8.788, 5.090, 90, 109.46, 90), ("Li", "Li", "Li", "Ti", "O", "O"),
               ((0, 0.5, 0), (0, 0, 0.5), (0, 0.6606, 0.5), (0, 0.1671, 0), (0.2189, 0, 0.2273), (0.2540, 0.3212, 0.2234)),
               "Li2MnO3-type honeycomb stacking (C2/m), stand-in for beta-Li2TiO3 (C2/c, same LiTi2 layers stacked "
@@ -173,9 +194,8 @@ def molecule_in_box(element: str, box: float = 12.0) -> Structure:
     return mol.get_boxed_structure(box, box, box)
 
 
-def build_reference(ref: Reference) -> Structure:
-    """Expand a reference entry to a pymatgen Structure (primitive cell; a rattled tilt cell for a
-    stand-in perovskite)."""
+@lru_cache(maxsize=None)
+def _built(ref: Reference) -> Structure:
     a, b, c, al, be, ga = ref.lattice
     s = Structure.from_spacegroup(ref.spacegroup, Lattice.from_parameters(a, b, c, al, be, ga),
                                   list(ref.species), list(ref.coords), tol=1e-3).get_primitive_structure()
@@ -183,7 +203,39 @@ def build_reference(ref: Reference) -> Structure:
         s.make_supercell([[1, 1, 0], [-1, 1, 0], [0, 0, 2]])
         shift = np.random.default_rng(0).normal(0, 0.03, (len(s), 3))
         s = Structure(s.lattice, s.species, s.cart_coords + shift, coords_are_cartesian=True)
+    if ref.ordering:
+        s = _lowest_ewald(s, *ref.ordering)
     return s
+
+
+def build_reference(ref: Reference) -> Structure:
+    """Expand a reference entry to a pymatgen Structure (primitive cell; a rattled tilt cell for a
+    stand-in perovskite; the ordered approximant for an entry with ``ordering``)."""
+    return _built(ref).copy()
+
+
+def _lowest_ewald(s: Structure, supercell, host: str, guest: str, n: int) -> Structure:
+    """``n`` of the ``host`` sites of ``s * supercell`` turned into ``guest``: the arrangement of lowest Ewald
+    energy (formal charges from pymatgen's oxidation-state guess); ties go to the first in site order."""
+    from itertools import combinations
+
+    from pymatgen.analysis.ewald import EwaldSummation
+
+    s = s * supercell
+    sites = [i for i, site in enumerate(s) if site.specie.symbol == host]
+    best, best_e = None, np.inf
+    for combo in combinations(sites, n):
+        t = s.copy()
+        for i in combo:
+            t.replace(i, guest)
+        if best is None:
+            oxi = t.composition.oxi_state_guesses(max_sites=-1)[0]
+        t.add_oxidation_state_by_element(oxi)
+        e = EwaldSummation(t).total_energy
+        if e < best_e - 1e-6:
+            best, best_e = t, e
+    best.remove_oxidation_states()
+    return best
 
 
 def _examples() -> list[tuple[str, Structure, str]]:

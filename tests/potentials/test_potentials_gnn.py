@@ -41,12 +41,20 @@ def test_tiny_model_trains_saves_reloads_identically(arch, tiny_data, tmp_path):
     assert ep == 2 and secs > 0
     # standardisation learned from the training rows
     assert float(net.mean[0]) == pytest.approx(y[split.train, 0].mean(), rel=1e-5)
+    # the metal logit is trained class-weighted (w = n_nonmetal / n_metal); predictions undo it by -log(w)
+    nm = int((y[split.train, 1] > 1e-3).sum())
+    w = nm / (len(split.train) - nm)
+    assert net.metal_shift == pytest.approx(-np.log(w))
+    batch = net.collate(graphs[:4])
+    with torch.no_grad():
+        assert torch.allclose(net(batch)[:, 2] - net.raw(batch)[:, 2], torch.tensor(-np.log(w), dtype=torch.float32))
     test_graphs = [graphs[i] for i in split.test]
     before = predict_batches(net, test_graphs)
     path = save_net(net, tmp_path / f"{arch}-0.pt", {"arch": arch})
     card = json.loads(card_path(path).read_text())
     assert card["config"]["arch"] == arch and len(card["sha256"]) == 64
     net2, _ = load_net(path)
+    assert net2.metal_shift == net.metal_shift
     after = predict_batches(net2, test_graphs)
     assert np.array_equal(before, after)
     assert np.all(after[:, 1] >= 0) and np.all((after[:, 2] >= 0) & (after[:, 2] <= 1))
@@ -72,15 +80,19 @@ def test_tampered_or_missing_model_is_refused(tmp_path):
 def test_ensemble_prediction_and_cli(tmp_path):
     for k in range(2):
         torch.manual_seed(k)
-        save_net(PropertyNet("cgcnn", "tiny"), tmp_path / "models" / f"cgcnn-{k}.pt", {"member": k})
-    ens = PropertyEnsemble(tmp_path / "models")
+        save_net(PropertyNet("cgcnn", "tiny"), tmp_path / "models" / f"cgcnn-{k}.pt", {"member": k, "arch": "cgcnn"})
+    save_net(PropertyNet("megnet", "tiny"), tmp_path / "models" / "megnet-0.pt", {"member": 0, "arch": "megnet"})
+    assert PropertyEnsemble(tmp_path / "models").predict([get_example("Li3OCl")])[0].n_models == 3
+    ens = PropertyEnsemble(tmp_path / "models", archs=["cgcnn"])
     (p,) = ens.predict([get_example("Li3OCl")])
     assert p.n_models == 2 and p.heat_std > 0 and p.archs == ["cgcnn"] and 0 <= p.p_metal <= 1
+    with pytest.raises(ModelError, match="alignn"):
+        PropertyEnsemble(tmp_path / "models", archs=["alignn"])
     from perovscreen.structures.examples import write_examples
 
     cif = write_examples(tmp_path / "cifs", ["Li3OCl"])[0]
     out = subprocess.run([sys.executable, "-m", "perovscreen.cli", "predict-props", str(cif), "--json", "-q",
-                          "--model-dir", str(tmp_path / "models"), "--db", str(tmp_path / "r.db")],
+                          "--model-dir", str(tmp_path / "models"), "--archs", "cgcnn", "--db", str(tmp_path / "r.db")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -115,3 +127,5 @@ def test_compare_reuses_finished_members(tmp_path):
     assert (out / "cgcnn-0.pt").stat().st_mtime_ns == stamp  # reused, not retrained
     assert again["results"]["cgcnn"]["heat_mae"] == pytest.approx(first["results"]["cgcnn"]["heat_mae"])
     assert not list(out.glob("*.ckpt"))
+    saved = json.loads((out / "comparison_cgcnn_x1.json").read_text())
+    assert saved["results"]["cgcnn"]["heat_mae"] == pytest.approx(again["results"]["cgcnn"]["heat_mae"])

@@ -31,6 +31,25 @@ def test_ternary_references():
     zr = [i for i, site in enumerate(pyro) if site.specie.symbol == "Zr"][0]
     assert sorted(round(n.nn_distance, 2) for n in pyro.get_neighbors(pyro[zr], 2.5)) == [2.11] * 6
     assert by["Li2TiO3"].composition.reduced_formula == "Li2TiO3"
+    # La2Ti2O7 pyrochlore stand-in: TiO6 octahedra, Ti-O 2.00 A by hand (a = 10.36, x = 0.327)
+    lto = by["La2Ti2O7-pyrochlore"]
+    ti = [i for i, site in enumerate(lto) if site.specie.symbol == "Ti"][0]
+    assert sorted(round(n.nn_distance, 2) for n in lto.get_neighbors(lto[ti], 2.5)) == [2.0] * 6
+    # Li2ZrO3 (C2/c): Zr and both Li sites octahedral, Zr-O 2.11-2.22 A
+    lzo = by["Li2ZrO3"]
+    assert lzo.get_space_group_info(symprec=0.01)[1] == 15 and len(lzo) == 12
+    for site in lzo:
+        if site.specie.symbol != "O":
+            d = [n.nn_distance for n in lzo.get_neighbors(site, 2.4)]
+            assert len(d) == 6 and 2.10 < min(d) and max(d) < 2.30, (site.specie, d)
+    # Li4Ti5O12: spinel approximant, 8a Li tetrahedral (4 x 1.99 A), 16d shared 1 Li : 5 Ti, the two 16d Li
+    # as far apart as the 3 x 1 x 1 cell allows (lowest Ewald energy), not nearest 16d neighbours (2.96 A)
+    sp = by["Li4Ti5O12-spinel"]
+    assert sp.composition.reduced_formula == "Li4Ti5O12" and len(sp) == 42
+    cn = {i: len(sp.get_neighbors(site, 2.2)) for i, site in enumerate(sp) if site.specie.symbol == "Li"}
+    assert sorted(cn.values()) == [4] * 6 + [6] * 2
+    li16d = [i for i, c in cn.items() if c == 6]
+    assert sp.get_distance(*li16d) > 4.0
     # tilted-ground-state perovskites: rattled sqrt2 x sqrt2 x 2 cells, reproducible, symmetry broken
     cto = by["CaTiO3-perovskite"]
     assert len(cto) == 20 and cto.lattice.volume == pytest.approx(4 * 3.826 ** 3, rel=1e-6)

@@ -11,6 +11,8 @@ Targets are standardised with the training-set mean/std stored in the model (buf
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -58,8 +60,9 @@ class CGCNN(nn.Module):
 class PropertyNet(nn.Module):
     """Backbone + target standardisation. ``forward(batch)`` returns (B, 3) in physical units."""
 
-    def __init__(self, arch: str, size: str = "default", cutoff: float = 5.0, **hparams):
+    def __init__(self, arch: str, size: str = "default", cutoff: float = 5.0, metal_shift: float = 0.0, **hparams):
         super().__init__()
+        self.metal_shift = metal_shift  # added to the metal logit at prediction (see set_metal_prior)
         if arch not in ARCHS:
             raise InputError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
         self.arch, self.cutoff = arch, cutoff
@@ -110,7 +113,14 @@ class PropertyNet(nn.Module):
 
     def forward(self, batch) -> torch.Tensor:
         out = self.raw(batch)
-        return torch.cat([out[:, :2] * self.std + self.mean, out[:, 2:]], dim=1)
+        return torch.cat([out[:, :2] * self.std + self.mean, out[:, 2:] + self.metal_shift], dim=1)
+
+    def set_metal_prior(self, pos_weight: float) -> None:
+        """Undo the class weighting of the metal logit. BCE with ``pos_weight`` w on metals is minimised by
+        logit(p) + log(w), so predictions subtract log(w): P(metal) is then the unweighted (accuracy-optimal)
+        probability and the 0.5 threshold is the Bayes decision. Stored in the config, saved with the model."""
+        self.metal_shift = -math.log(pos_weight)
+        self.config["metal_shift"] = self.metal_shift
 
 
 def _replace_last_linear(mlp: nn.Module, n_out: int) -> nn.Module:

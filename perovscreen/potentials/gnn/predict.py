@@ -38,6 +38,10 @@ class PropertyEnsemble:
         self.members = [load_net(p) for p in find_models(model_dir or default_model_dir())]
         if archs:
             self.members = [(n, c) for n, c in self.members if n.arch in set(archs)]
+            if not self.members:
+                from perovscreen.errors import ModelError
+
+                raise ModelError(f"no trained model of the architectures {sorted(archs)} in {model_dir}")
 
     def predict(self, structures) -> list[PropertyPrediction]:
         import torch
@@ -62,15 +66,15 @@ class PropertyEnsemble:
 
 def predict_stage(record, params: dict) -> dict:
     """Batch-runner stage: formation heat and band gap of one StructureRecord."""
-    ens = _ensemble(params.get("model_dir"))
+    ens = _ensemble(params.get("model_dir"), params.get("archs"))
     return ens.predict([record.structure])[0].to_dict()
 
 
 _CACHE: dict = {}
 
 
-def _ensemble(model_dir):
-    key = str(model_dir)
+def _ensemble(model_dir, archs=None):
+    key = (str(model_dir), tuple(archs or ()))
     if key not in _CACHE:
-        _CACHE[key] = PropertyEnsemble(model_dir)
+        _CACHE[key] = PropertyEnsemble(model_dir, archs)
     return _CACHE[key]
