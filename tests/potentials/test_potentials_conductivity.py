@@ -106,7 +106,7 @@ def test_cross_validate_conductivity_subset(tmp_path):
     assert list(s) == list(METHODS)
     n = {m: s[m]["log10_sigma"]["n_rows"] for m in METHODS}
     assert len(set(n.values())) == 1 and n["mean"] == res["n_rows"] - res["n_censored"]  # same rows everywhere
-    for m in ("composition_rf", "chgnet_rf", "chgnet_mlp_ens"):
+    for m in ("composition_rf", "chgnet_rf", "composition_chgnet_rf", "chgnet_mlp_ens"):
         assert 0.5 <= s[m]["log10_sigma"]["coverage"]["mean"] <= 1.0
         assert np.isfinite(s[m]["log10_sigma"]["mae"]["mean"])
     assert sum(r["method"] == "chgnet_mlp_ens" for r in res["folds"]) == 5

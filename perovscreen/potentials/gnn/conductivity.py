@@ -227,7 +227,7 @@ class EnsembleRegressor:
 
 
 # --- grouped CV against #4's forests ----------------------------------------------------------------------
-METHODS = ("mean", "magpie_rf", "composition_rf", "chgnet_rf", "chgnet_mlp_ens")
+METHODS = ("mean", "magpie_rf", "composition_rf", "chgnet_rf", "composition_chgnet_rf", "chgnet_mlp_ens")
 
 
 def obelix_cif_table(root=None, limit: int | None = None, seed: int = 0):
@@ -284,7 +284,8 @@ def cross_validate_conductivity(root=None, seeds=(0, 1, 2), n_splits: int = 5, l
                                 epochs: int = 300, n_estimators: int | None = None, progress=None) -> dict:
     """Composition-grouped CV on OBELiX CIF rows, all methods on the same folds and rows:
     training mean, magpie RF, #4's composition RF (PropertyModel: tuned, conformal), an RF on the CHGNet
-    embeddings (same PropertyModel) and the deep-ensemble MLP on the embeddings.
+    embeddings, an RF on composition descriptors + embeddings (same PropertyModel) and the deep-ensemble MLP
+    on the embeddings.
     Returns {"summary": {method: {"log10_sigma": metric summaries}}, "folds", "skipped", "n_rows", ...}."""
     from perovscreen.ml.evaluate import cross_validate
     from perovscreen.ml.train import usable_features
@@ -299,11 +300,14 @@ def cross_validate_conductivity(root=None, seeds=(0, 1, 2), n_splits: int = 5, l
     comp = cross_validate(table, ["log10_sigma"], usable_features(table, False), "rf",
                           methods=("mean", "magpie_rf", "model"), **kw)
     emb = cross_validate(table, ["log10_sigma"], names, "rf", methods=("model",), **kw)
+    both = cross_validate(table, ["log10_sigma"], usable_features(table, False) + names, "rf", methods=("model",),
+                          **kw)
     mlp, spread_err = _mlp_records(table, names, seeds, n_splits, {"n_members": n_members, "epochs": epochs},
                                    progress)
     rename = {"model": "composition_rf"}
     folds = ([{**r, "method": rename.get(r["method"], r["method"])} for r in comp["folds"]]
-             + [{**r, "method": "chgnet_rf"} for r in emb["folds"]] + mlp)
+             + [{**r, "method": "chgnet_rf"} for r in emb["folds"]]
+             + [{**r, "method": "composition_chgnet_rf"} for r in both["folds"]] + mlp)
     summary = {}
     for m in METHODS:
         rs = [r for r in folds if r["method"] == m]
