@@ -129,3 +129,18 @@ def test_compare_reuses_finished_members(tmp_path):
     assert not list(out.glob("*.ckpt"))
     saved = json.loads((out / "comparison_cgcnn_x1.json").read_text())
     assert saved["results"]["cgcnn"]["heat_mae"] == pytest.approx(again["results"]["cgcnn"]["heat_mae"])
+
+
+def test_evaluate_by_hand():
+    from perovscreen.potentials.gnn.train import evaluate
+
+    y = np.array([[1.0, 0.0], [2.0, 1.5], [3.0, 0.0], [0.0, 2.0]])  # rows 1 and 3 are non-metals
+    pred = np.array([[1.5, 0.0, 0.9], [2.0, 1.0, 0.2], [2.0, 0.5, 0.4], [0.0, 0.0, 0.6]])
+    m = evaluate(pred, y)
+    assert m["heat_mae"] == pytest.approx((0.5 + 0 + 1 + 0) / 4)
+    assert m["gap_mae"] == pytest.approx((0 + 0.5 + 0.5 + 2) / 4)
+    assert m["gap_mae_nonmetal"] == pytest.approx((0.5 + 2) / 2)
+    assert m["metal_accuracy"] == pytest.approx(2 / 4)  # row 2 called non-metal, row 3 called metal
+    assert m["nonmetal_recall"] == pytest.approx(1 / 2) and m["nonmetal_precision"] == pytest.approx(1 / 2)
+    # ranking by 1 - P(metal): 0.8 (nm), 0.6 (metal), 0.4 (nm), 0.1 (metal): 3 of 4 pairs ordered right
+    assert m["nonmetal_auc"] == pytest.approx(0.75)

@@ -42,6 +42,7 @@ class ArchResult:
     metal_accuracy: float
     nonmetal_recall: float  # fraction of true non-metals predicted non-metal
     nonmetal_precision: float  # fraction of predicted non-metals that are
+    nonmetal_auc: float  # ROC AUC of 1 - P(metal) for finding the non-metals (threshold-free)
     train_seconds: float
     seconds_per_epoch: float
     epochs: int
@@ -208,6 +209,9 @@ def _finished_member(path: Path | None, arch: str, size: str, epochs: int, seed:
 
 
 def evaluate(pred: np.ndarray, y: np.ndarray) -> dict:
+    """Test metrics of predictions (n, 3) = heat, gap (0 for predicted metals), P(metal)."""
+    from sklearn.metrics import roc_auc_score
+
     metal = y[:, 1] <= METAL_GAP
     nm = ~metal
     return {"heat_mae": float(np.abs(pred[:, 0] - y[:, 0]).mean()),
@@ -216,7 +220,8 @@ def evaluate(pred: np.ndarray, y: np.ndarray) -> dict:
             "metal_accuracy": float(((pred[:, 1] <= METAL_GAP) == metal).mean()),
             "nonmetal_recall": float((pred[nm, 1] > METAL_GAP).mean()) if nm.any() else math.nan,
             "nonmetal_precision": float((~metal[pred[:, 1] > METAL_GAP]).mean()) if (pred[:, 1] > METAL_GAP).any()
-            else math.nan}
+            else math.nan,
+            "nonmetal_auc": float(roc_auc_score(nm, -pred[:, 2])) if 0 < nm.sum() < len(nm) else math.nan}
 
 
 def forest_baseline(formulas, y: np.ndarray, split: Split, seed: int = 0, n_estimators: int = 300) -> dict:
@@ -241,6 +246,7 @@ def forest_baseline(formulas, y: np.ndarray, split: Split, seed: int = 0, n_esti
     gap = RandomForestRegressor(n_estimators, random_state=seed, n_jobs=-1).fit(X[nm], y[nm, 1]).predict(X[te]) \
         if len(nm) > 1 else np.zeros(len(te))
     pred[:, 1] = np.where(pmetal > 0.5, 0.0, gap)
+    pred[:, 2] = pmetal
     return {**evaluate(pred, y[te]), "train_seconds": time.perf_counter() - t0}
 
 
@@ -264,6 +270,7 @@ def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs
     log(f"perov5: {len(y)} cells; train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
     trivial = np.zeros((len(split.test), 3))
     trivial[:, 0] = y[split.train, 0].mean()  # training-mean heat, every cell a metal (gap 0)
+    trivial[:, 2] = 1.0
     rows = {"trivial": evaluate(trivial, y[split.test]), "forest_magpie": forest_baseline(formulas, y, split, seed)}
     log(f"  forest: {rows['forest_magpie']}")
     cache: dict = {}
@@ -317,9 +324,10 @@ def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs
 def table(result: dict) -> str:
     """Markdown table of a ``compare`` result."""
     lines = ["| model | heat MAE (eV/atom) | gap MAE (eV) | gap MAE non-metals (eV) | metal acc. | non-metal recall "
-             "| non-metal precision | train (s) | s/epoch |", "|---|---|---|---|---|---|---|---|---|"]
+             "| non-metal precision | non-metal AUC | train (s) | s/epoch |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in result["results"].items():
         lines.append(f"| {name} | {r['heat_mae']:.3f} | {r['gap_mae']:.3f} | {r['gap_mae_nonmetal']:.2f} | "
                      f"{r['metal_accuracy']:.3f} | {r['nonmetal_recall']:.2f} | {r['nonmetal_precision']:.2f} | "
+                     f"{r.get('nonmetal_auc', math.nan):.2f} | "
                      f"{r.get('train_seconds', 0):.0f} | {r.get('seconds_per_epoch', 0):.1f} |")
     return "\n".join(lines)
