@@ -1,4 +1,4 @@
-"""`perovscreen relax | stability | predict-props | gnn train | gnn cv-conductivity`."""
+"""`perovscreen relax | stability | predict-props | gnn train | gnn evaluate | gnn cv-conductivity`."""
 from __future__ import annotations
 
 import json
@@ -57,9 +57,9 @@ def add_parser(sub) -> None:
     t.add_argument("--archs", default="cgcnn,megnet,m3gnet,alignn", help="comma-separated architectures")
     t.add_argument("--limit", type=int, default=None, help="random subset of cells (default: all 6,058)")
     t.add_argument("--size", choices=["tiny", "default"], default="default")
-    t.add_argument("--epochs", type=int, default=100)
+    t.add_argument("--epochs", type=int, default=60)
     t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--ensemble", type=int, default=3, help="members per architecture (uncertainty)")
+    t.add_argument("--ensemble", type=int, default=1, help="members (seeds) per architecture")
     t.add_argument("--out", default=None, help="model directory (default ~/.cache/perovscreen/models/perov5_gnn)")
     t.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
     t.add_argument("--seed", type=int, default=0)
@@ -67,6 +67,14 @@ def add_parser(sub) -> None:
                    help="stop after this many hours with a checkpoint (exit 3); the same command continues")
     t.add_argument("--json", action="store_true", help="print the comparison as JSON")
     t.set_defaults(func=cmd_gnn_train)
+    e = gsub.add_parser("evaluate", help="test-split metrics of the saved ensemble and its spread calibration")
+    e.add_argument("--model-dir", default=None, help="trained models (default ~/.cache/perovscreen/models/perov5_gnn)")
+    e.add_argument("--archs", default=None, help="comma-separated architectures (default: every model there)")
+    e.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
+    e.add_argument("--seed", type=int, default=0, help="the --seed used for training (fixes the split)")
+    e.add_argument("--limit", type=int, default=None, help="the --limit used for training")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_gnn_evaluate)
     c = gsub.add_parser("cv-conductivity", help="OBELiX conductivity: CHGNet embeddings + deep-ensemble MLP vs #4's "
                         "forests, composition-grouped CV")
     c.add_argument("--data", default=None, help="data root containing obelix/ (default ../shared/data)")
@@ -147,6 +155,21 @@ def cmd_gnn_train(args) -> int:
             print(f"paused: {exc}", file=sys.stderr)
             return 3
         print(json.dumps(res, indent=2) if a.json else table(res))
+        return 0
+    return _guard(run, args)
+
+
+def cmd_gnn_evaluate(args) -> int:
+    def run(a):
+        from perovscreen.potentials.gnn.predict import evaluate_ensemble
+
+        archs = [x.strip() for x in a.archs.split(",") if x.strip()] if a.archs else None
+        res = evaluate_ensemble(a.model_dir, archs, a.data, a.seed, a.limit)
+        if a.json:
+            print(json.dumps(res, indent=1))
+            return 0
+        for name, m in {**res["members"], "ensemble": res["ensemble"]}.items():
+            print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
         return 0
     return _guard(run, args)
 

@@ -129,6 +129,14 @@ def test_compare_reuses_finished_members(tmp_path):
     assert not list(out.glob("*.ckpt"))
     saved = json.loads((out / "comparison_cgcnn_x1.json").read_text())
     assert saved["results"]["cgcnn"]["heat_mae"] == pytest.approx(again["results"]["cgcnn"]["heat_mae"])
+    # the saved models re-evaluated on the same split give the comparison's figures
+    from perovscreen.potentials.gnn.predict import evaluate_ensemble
+
+    ev = evaluate_ensemble(out, limit=120)
+    assert ev["members"]["cgcnn-0"]["heat_mae"] == pytest.approx(first["results"]["cgcnn"]["heat_mae"], abs=1e-5)
+    assert ev["ensemble"]["heat_mae"] == pytest.approx(first["results"]["cgcnn"]["heat_mae"], abs=1e-5)
+    with pytest.raises(InputError, match="--limit"):
+        evaluate_ensemble(out, limit=200)
 
 
 def test_evaluate_by_hand():
