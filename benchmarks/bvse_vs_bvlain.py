@@ -12,7 +12,6 @@ Each measurement runs in a fresh process; peak memory = peak RSS minus RSS befor
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import resource
 import statistics

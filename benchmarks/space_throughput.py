@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     t_enum = time.perf_counter() - t0
     surv = table.survivors
     t0 = time.perf_counter()
-    s = score_table(model, table, surv)
+    score_table(model, table, surv)
     t_surv = time.perf_counter() - t0
     n = min(args.n_score, len(table))
     t0 = time.perf_counter()
