@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from perovscreen.errors import InputError, PerovscreenError
+from perovscreen.errors import PerovscreenError
 
 
 def _potential_args(p) -> None:
@@ -131,10 +131,7 @@ def cmd_predict_props(args) -> int:
 
         d = str(a.model_dir or default_model_dir())
         archs = sorted(x.strip() for x in a.archs.split(",") if x.strip()) if a.archs else None
-        cards = [read_card(p) for p in find_models(d)]  # fail early; the models enter the params hash
-        shas = [c["sha256"][:16] for c in cards if archs is None or c.get("arch") in archs]
-        if not shas:
-            raise InputError(f"{d}: no trained models of the architectures {archs}")
+        shas = [read_card(p)["sha256"][:16] for p in find_models(d, archs)]  # fail early; models enter the params hash
         return run_batch(a, stage="predict-props", func=predict_stage,
                          params={"model_dir": d, "models": shas, "archs": archs})
     return _guard(run, args)

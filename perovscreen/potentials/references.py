@@ -221,15 +221,17 @@ def _lowest_ewald(s: Structure, supercell, host: str, guest: str, n: int) -> Str
 
     from pymatgen.analysis.ewald import EwaldSummation
 
+    from pymatgen.core import Composition
+
     s = s * supercell
+    target = s.composition - Composition({host: n}) + Composition({guest: n})
+    oxi = target.oxi_state_guesses(max_sites=-1)[0]
     sites = [i for i, site in enumerate(s) if site.specie.symbol == host]
     best, best_e = None, np.inf
     for combo in combinations(sites, n):
         t = s.copy()
         for i in combo:
             t.replace(i, guest)
-        if best is None:
-            oxi = t.composition.oxi_state_guesses(max_sites=-1)[0]
         t.add_oxidation_state_by_element(oxi)
         e = EwaldSummation(t).total_energy
         if e < best_e - 1e-6:

@@ -32,36 +32,32 @@ class PropertyPrediction:
 
 
 class PropertyEnsemble:
-    """All card-checked models in a directory; members may mix architectures."""
+    """All card-checked models in a directory (or those of ``archs``); members may mix architectures."""
 
     def __init__(self, model_dir=None, archs=None):
-        self.members = [load_net(p) for p in find_models(model_dir or default_model_dir())]
-        if archs:
-            self.members = [(n, c) for n, c in self.members if n.arch in set(archs)]
-            if not self.members:
-                from perovscreen.errors import ModelError
+        self.members = [load_net(p) for p in find_models(model_dir or default_model_dir(), archs)]
 
-                raise ModelError(f"no trained model of the architectures {sorted(archs)} in {model_dir}")
+    def outputs(self, structures) -> np.ndarray:
+        """Member predictions (members, n, 3): heat, gap (0 for a predicted metal), P(metal)."""
+        from perovscreen.potentials.gnn.train import predict_batches
+
+        graphs, out = {}, []
+        for net, _ in self.members:
+            key = (net.arch == "alignn", net.cutoff)  # cgcnn/megnet/m3gnet share one graph format
+            if key not in graphs:
+                graphs[key] = [net.featurize(s) for s in structures]
+            out.append(predict_batches(net, graphs[key]))
+        return np.stack(out)
 
     def predict(self, structures) -> list[PropertyPrediction]:
-        import torch
+        from perovscreen.potentials.gnn.train import ensemble_mean
 
-        outs = []
-        for net, _ in self.members:
-            graphs = [net.featurize(s) for s in structures]
-            with torch.no_grad():
-                outs.append(net(net.collate(graphs)).numpy())
-        o = np.stack(outs)  # (members, n, 3)
-        p = 1 / (1 + np.exp(-o[..., 2]))
-        gap_members = np.where(p > 0.5, 0.0, np.clip(o[..., 1], 0, None))
-        pm = p.mean(0)
-        res = []
-        for i, s in enumerate(structures):
-            gap = 0.0 if pm[i] > 0.5 else float(gap_members[:, i].mean())
-            res.append(PropertyPrediction(s.composition.reduced_formula, float(o[:, i, 0].mean()),
-                                          float(o[:, i, 0].std()), gap, float(gap_members[:, i].std()),
-                                          float(pm[i]), len(outs), sorted({n.arch for n, _ in self.members})))
-        return res
+        d = self.outputs(structures)
+        mean, std = ensemble_mean(d), d.std(0)
+        archs = sorted({n.arch for n, _ in self.members})
+        return [PropertyPrediction(s.composition.reduced_formula, float(mean[i, 0]), float(std[i, 0]),
+                                   float(mean[i, 1]), float(std[i, 1]), float(mean[i, 2]), len(d), archs)
+                for i, s in enumerate(structures)]
 
 
 def predict_stage(record, params: dict) -> dict:
@@ -87,7 +83,7 @@ def evaluate_ensemble(model_dir=None, archs=None, root=None, seed: int = 0, limi
     from scipy.stats import spearmanr
 
     from perovscreen.errors import InputError
-    from perovscreen.potentials.gnn.train import evaluate, formula_split, load_data
+    from perovscreen.potentials.gnn.train import ensemble_mean, evaluate, formula_split, load_data
 
     ens = PropertyEnsemble(model_dir, archs)
     structures, y, formulas, _ = load_data(root, limit, seed)
@@ -98,18 +94,11 @@ def evaluate_ensemble(model_dir=None, archs=None, root=None, seed: int = 0, limi
                          "pass the --seed and --limit used for training")
     test = [structures[i] for i in split.test]
     yt = y[split.test]
-    per = {f"{n.arch}-{c.get('member', 0)}": evaluate(_member_pred(n, test), yt) for n, c in ens.members}
-    preds = ens.predict(test)
-    pred = np.array([[p.heat_of_formation, p.band_gap, p.p_metal] for p in preds])
-    spread = np.array([p.heat_std for p in preds])
+    d = ens.outputs(test)
+    per = {f"{n.arch}-{c.get('member', 0)}": evaluate(d[k], yt) for k, (n, c) in enumerate(ens.members)}
+    pred, spread = ensemble_mean(d), d[:, :, 0].std(0)
     err = np.abs(pred[:, 0] - yt[:, 0])
     ensemble = {**evaluate(pred, yt), "heat_spread_mean": float(spread.mean()),
                 "heat_spread_error_spearman": float(spearmanr(spread, err).statistic) if spread.std() > 0 else np.nan,
                 "heat_within_1.645_spread": float((err <= 1.645 * spread).mean())}
     return {"n_test": len(test), "members": per, "ensemble": ensemble}
-
-
-def _member_pred(net, structures) -> np.ndarray:
-    from perovscreen.potentials.gnn.train import predict_batches
-
-    return predict_batches(net, [net.featurize(s) for s in structures])

@@ -56,9 +56,14 @@ def load_net(path):
     return net, card
 
 
-def find_models(model_dir) -> list[Path]:
+def find_models(model_dir, archs=None) -> list[Path]:
+    """Model files with cards in ``model_dir`` (those of the architectures ``archs`` when given)."""
     d = Path(model_dir)
     files = sorted(p for p in d.glob("*.pt") if card_path(p).is_file()) if d.is_dir() else []
     if not files:
         raise ModelError(f"no property models with cards in {d}; train them with `perovscreen gnn train`")
+    if archs:
+        files = [p for p in files if read_card(p).get("config", {}).get("arch") in set(archs)]
+        if not files:
+            raise ModelError(f"no property models of the architectures {sorted(archs)} in {d}")
     return files

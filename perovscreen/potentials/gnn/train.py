@@ -87,17 +87,27 @@ def _loss(net: PropertyNet, batch, y: torch.Tensor, pos_weight: torch.Tensor | N
     return loss
 
 
+def decide(out: np.ndarray) -> np.ndarray:
+    """Network outputs (..., 3) [heat, gap, metal logit] -> [heat, gap (0 where P(metal) > 0.5), P(metal)]."""
+    from scipy.special import expit
+
+    p = expit(out[..., 2])
+    return np.stack([out[..., 0], np.where(p > 0.5, 0.0, np.clip(out[..., 1], 0, None)), p], axis=-1)
+
+
+def ensemble_mean(preds: np.ndarray) -> np.ndarray:
+    """Member predictions (members, n, 3) -> (n, 3): the mean, gap 0 where the mean P(metal) > 0.5."""
+    mean = preds.mean(0)
+    mean[:, 1] = np.where(mean[:, 2] > 0.5, 0.0, mean[:, 1])
+    return mean
+
+
 def predict_batches(net: PropertyNet, graphs, batch_size: int = 256) -> np.ndarray:
     """(n, 3): heat, gap (0 for predicted metals), P(metal)."""
     net.eval()
-    out = []
     with torch.no_grad():
-        for i in range(0, len(graphs), batch_size):
-            o = net(net.collate(graphs[i:i + batch_size]))
-            p = torch.sigmoid(o[:, 2])
-            gap = torch.where(p > 0.5, torch.zeros_like(o[:, 1]), o[:, 1].clamp_min(0))
-            out.append(torch.stack([o[:, 0], gap, p], 1))
-    return torch.cat(out).numpy()
+        out = [net(net.collate(graphs[i:i + batch_size])).numpy() for i in range(0, len(graphs), batch_size)]
+    return decide(np.concatenate(out))
 
 
 def _restore(checkpoint: Path | None, config: dict, net, opt, sched, rng, log) -> dict | None:
@@ -305,8 +315,7 @@ def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs
                 final.with_suffix(".ckpt").unlink(missing_ok=True)
             if final:
                 files.append(str(final))
-        pred = np.mean(preds, axis=0)
-        pred[:, 1] = np.where(pred[:, 2] > 0.5, 0.0, pred[:, 1])
+        pred = ensemble_mean(np.array(preds))
         n_params = sum(p.numel() for p in net.parameters())
         rows[arch] = asdict(ArchResult(arch, **evaluate(pred, y[split.test]), train_seconds=secs,
                                        seconds_per_epoch=secs / max(eps, 1), epochs=eps, n_params=n_params,
