@@ -19,7 +19,7 @@ from ase.md.nose_hoover_chain import NoseHooverChainNVT
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from perovscreen.errors import ModelError
+from perovscreen.core.errors import ModelError
 from perovscreen.md.engine_ase import MDSettings, run_ase
 from perovscreen.potentials import get_calculator
 from perovscreen.structures.examples import get_example

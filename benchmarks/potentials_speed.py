@@ -30,7 +30,7 @@ def main(argv=None) -> None:
     ap.add_argument("--device", default="cpu")
     a = ap.parse_args(argv)
 
-    from perovscreen.potentials.gnn.models import PropertyNet
+    from perovscreen.ml.gnn.models import PropertyNet
     from perovscreen.potentials.tasks import relax, single_point, single_points
     from perovscreen.structures.examples import get_example
 

@@ -20,9 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perovscreen.pipeline.batch import execute_batch  # noqa: E402
-from perovscreen.pipeline.funnel import _batch_args, ensure_ml_model  # noqa: E402
-from perovscreen.pipeline.config import validate_config  # noqa: E402
+from perovscreen.jobs.runner import RunOptions, execute_batch  # noqa: E402
+from perovscreen.pipeline.funnel import ensure_ml_model  # noqa: E402
 
 
 def make_inputs(n: int, dest: Path, src=Path("../shared/data/obelix/cifs")) -> list[Path]:
@@ -48,22 +47,18 @@ def make_inputs(n: int, dest: Path, src=Path("../shared/data/obelix/cifs")) -> l
 
 
 def run(n: int, jobs: int, work: Path, model: Path) -> dict:
-    from perovscreen.bvse.core import bvse_stage
-    from perovscreen.ml.predict import ml_stage
-    from perovscreen.pipeline.stages import single_point_stage
+    from perovscreen.pipeline.stages import BVSE, INGEST, ML, SINGLE_POINT
 
     files = make_inputs(n, work / f"in{n}")
-    cfg = validate_config({"run": {"jobs": jobs, "executor": "local" if jobs > 1 else "serial"}})
-    db = work / f"r{n}.db"
+    opts = RunOptions(db=str(work / f"r{n}.db"), jobs=jobs, executor="local" if jobs > 1 else "serial", quiet=True)
     times = {}
     ok = {}
-    for stage, func, params in [("ingest", None, {}), ("bvse", bvse_stage, {"resolution": 0.3, "cutoff": 10.0}),
-                                ("ml", ml_stage, {"model_path": str(model)}),
-                                ("single_point", single_point_stage, {"calculator": "chgnet", "min_length": 0.0})]:
+    for stage, params in [(INGEST, INGEST.make()), (BVSE, BVSE.make(resolution=0.3, cutoff=10.0)),
+                          (ML, ML.make(model_path=str(model))), (SINGLE_POINT, SINGLE_POINT.make(min_length=0.0))]:
         t0 = time.perf_counter()
-        rows = execute_batch(_batch_args(cfg, files, db), stage, func, params)
-        times[stage] = time.perf_counter() - t0
-        ok[stage] = sum(r["status"] == "ok" for r in rows)
+        rows = execute_batch(stage, files, params, opts)
+        times[stage.name] = time.perf_counter() - t0
+        ok[stage.name] = sum(r["status"] == "ok" for r in rows)
     return {"n": n, "times": times, "ok": ok, "total": sum(times.values())}
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from perovscreen.cli import main
+from perovscreen.cli.main import main
 
 sys.exit(main())

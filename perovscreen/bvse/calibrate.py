@@ -19,9 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perovscreen.core.provenance import provenance
+
+from perovscreen.bvse.settings import DEFAULTS
+from perovscreen.core.results import Estimate
+
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
-DEFAULT_PARAMS = {"resolution": 0.2, "cutoff": 10.0, "screening": 0.74, "d0_convention": "half",
-                  "energy_cap": 10.0}
+# the settings a calibration is fitted with; a barrier computed with others is not calibrated
+CALIBRATED = ("resolution", "cutoff", "screening", "d0_convention", "energy_cap")
+DEFAULT_PARAMS = {k: getattr(DEFAULTS, k) for k in CALIBRATED}
 
 
 def effective_barrier(barriers: dict) -> float:
@@ -38,27 +44,33 @@ def _load(path=str(CALIBRATION_FILE)):
     return json.loads(p.read_text()) if p.exists() else None
 
 
-def predict_ea(barriers: dict) -> dict | None:
-    """Calibrated Ea with cross-validated intervals, or None (no calibration file / no percolation)."""
+def predict_ea(barriers: dict, params: dict | None = None) -> tuple[Estimate | None, str | None]:
+    """(calibrated Ea as an Estimate with its cross-validated 68% interval, None) or (None, why not):
+    no calibration file, no percolating path, or barriers computed with other settings than the fit's."""
     cal = _load()
+    if cal is None:
+        return None, "no BVSE calibration file"
+    used = cal.get("bvse_params", {})
+    differ = [f"{k} {params[k]} (calibrated at {used[k]})" for k in CALIBRATED
+              if params is not None and k in used and k in params and params[k] != used[k]]
+    if params is not None and params.get("tune_screening"):
+        differ.append("tuned screening (calibrated at a fixed f)")
+    if differ:
+        return None, "Ea not calibrated for these BVSE settings: " + ", ".join(differ)
     x = effective_barrier(barriers)
-    if cal is None or not math.isfinite(x):
-        return None
+    if not math.isfinite(x):
+        return None, "no percolating path"
     y = cal["intercept"] + cal["slope"] * x
-    q68, q95 = cal["cv_abs_residual_q68"], cal["cv_abs_residual_q95"]
-    return {"value": round(y, 4), "interval_68": [round(y - q68, 4), round(y + q68, 4)],
-            "interval_95": [round(y - q95, 4), round(y + q95, 4)], "feature": "E_eff", "feature_value": x}
+    q68 = cal["cv_abs_residual_q68"]
+    return Estimate(round(y, 4), round(y - q68, 4), round(y + q68, 4), 0.68, "eV",
+                    "linear calibration of E_eff, cross-validated absolute-residual quantile"), None
 
 
 def obelix_rows(root=None) -> pd.DataFrame:
     """Training rows with a CIF that has Li sites and a matched Ea."""
-    try:
-        from perovscreen.data.obelix import load_obelix
-        df = load_obelix(root)
-    except ImportError:
-        root = Path(root or "../shared/data/obelix")
-        df = pd.read_csv(root / "obelix_train.csv")
-        df["cif_path"] = [str(root / s) if isinstance(s, str) else None for s in df["structure_file"]]
+    from perovscreen.data.obelix import load_obelix
+
+    df = load_obelix(root)
     keep = df["cif_path"].notna() & df["cif_has_li"].astype(str).str.lower().eq("true") \
         & df["activation_energy_eV"].notna()
     return df[keep].reset_index(drop=True)
@@ -150,12 +162,8 @@ def main(argv=None) -> int:
     rows = obelix_rows(args.root)
     bars = compute_barriers(rows, Path(args.cache))
     cal = fit(rows, bars)
-    try:
-        from perovscreen.provenance import provenance
-        cal["provenance"] = provenance(DEFAULT_PARAMS, files=[rows.attrs.get("source_file")] if
-                                       rows.attrs.get("source_file") else ())
-    except ImportError:
-        cal["provenance"] = {}
+    cal["provenance"] = provenance(DEFAULT_PARAMS, files=[rows.attrs.get("source_file")] if
+                                   rows.attrs.get("source_file") else ())
     cal["data"] = {"dataset": "OBELiX training split (Therrien et al., arXiv:2502.14234, CC-BY-4.0); Ea from "
                    "Laskowski et al. (2023) SI as joined in ../shared/data/obelix", "ids": sorted(rows["id"])}
     Path(args.out).write_text(json.dumps(cal, indent=1))

@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from pymatgen.core import Structure
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Estimate, Result, transient
 from perovscreen.bvse import percolation
 from perovscreen.bvse.framework import build_framework, decorate
 from perovscreen.bvse.kernel import compute_energy, grid_shape
 from perovscreen.bvse.params import load_table
+from perovscreen.bvse.settings import DEFAULTS
 from perovscreen.bvse.writers import write_cube, write_grd
 
 DIMS = ("E1D", "E2D", "E3D")
+_D = DEFAULTS
 
 
 def _json_float(x):
@@ -24,7 +27,9 @@ def _json_float(x):
 
 
 @dataclass
-class BVSEResult:
+class BVSEResult(Result):
+    TYPE = "BVSEResult"
+
     formula: str
     ion: str                      # mobile ion with charge, e.g. 'Li+1'
     barriers: dict                # {"E1D", "E2D", "E3D"}: threshold - global minimum (eV), inf if none
@@ -39,8 +44,9 @@ class BVSEResult:
     screening_info: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
-    energy: np.ndarray | None = field(default=None, repr=False)  # absolute site energies (eV), grid i/n
-    structure: Structure | None = field(default=None, repr=False)
+    Ea_calibrated: Estimate | None = None  # set by the stage (bvse.calibrate.predict_ea)
+    energy: np.ndarray | None = transient()  # absolute site energies (eV), grid i/n
+    structure: Structure | None = transient()
 
     @property
     def saddles(self):
@@ -51,15 +57,17 @@ class BVSEResult:
         return sum(not math.isinf(self.barriers[k]) for k in DIMS)
 
     def to_dict(self) -> dict:
-        return {
-            "formula": self.formula, "ion": self.ion,
-            "barriers": {k: _json_float(v) for k, v in self.barriers.items()},
-            "dimensionality": self.dimensionality, "e_min": self.e_min,
-            "grid_shape": list(self.grid_shape), "spacing": self.spacing, "params": self.params,
-            "minima": self.minima, "bottlenecks": self.bottlenecks, "paths": self.paths,
-            "oxidation_source": self.oxidation_source, "screening_info": self.screening_info,
-            "warnings": self.warnings, "timings": self.timings,
-        }
+        d = super().to_dict()
+        d["barriers"] = {k: _json_float(v) for k, v in self.barriers.items()}
+        d["dimensionality"] = self.dimensionality
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BVSEResult":
+        r = super().from_dict(d)
+        r.barriers = {k: float(v) for k, v in r.barriers.items()}
+        r.grid_shape = tuple(r.grid_shape)
+        return r
 
     def write_cube(self, path):
         write_cube(path, self.structure, self.energy - self.e_min)
@@ -75,9 +83,10 @@ def _point(structure, frac, e):
             "energy": round(float(e), 5)}
 
 
-def compute_bvse(structure: Structure, ion: str = "Li", resolution: float = 0.2, cutoff: float = 10.0,
-                 screening: float = 0.74, d0_convention: str = "half", energy_cap: float = 10.0,
-                 tune_screening: bool = False, covalent_radii: str = "softbv", max_minima: int = 50,
+def compute_bvse(structure: Structure, ion: str = "Li", resolution: float = _D.resolution,
+                 cutoff: float = _D.cutoff, screening: float = _D.screening, d0_convention: str = _D.d0_convention,
+                 energy_cap: float = _D.energy_cap, tune_screening: bool = _D.tune_screening,
+                 covalent_radii: str = _D.covalent_radii, max_minima: int = 50,
                  with_paths: bool = True, grid: tuple | None = None) -> BVSEResult:
     """BVSE of mobile `ion` in `structure` (softBV force field).
 
@@ -145,25 +154,3 @@ def compute_bvse(structure: Structure, ion: str = "Li", resolution: float = 0.2,
         timings={"setup_s": round(t1 - t0, 4), "energy_s": round(t2 - t1, 4),
                  "percolation_s": round(t3 - t2, 4), "analysis_s": round(t4 - t3, 4)},
         energy=energy, structure=structure)
-
-
-STAGE_PARAMS = ("resolution", "cutoff", "screening", "d0_convention", "energy_cap", "tune_screening",
-                "covalent_radii")
-
-
-def bvse_stage(record, params: dict) -> dict:
-    """Batch-stage entry point (perovscreen.pipeline.batch): record.structure, record.ion -> result dict."""
-    kwargs = {k: params[k] for k in STAGE_PARAMS if params.get(k) is not None}
-    res = compute_bvse(record.structure, ion=getattr(record, "ion", None) or "Li", **kwargs)
-    out = res.to_dict()
-    out.pop("paths")  # bulky; the Python API gives them
-    if params.get("grid_dir"):
-        from pathlib import Path
-        d = Path(params["grid_dir"])
-        d.mkdir(parents=True, exist_ok=True)
-        name = str(getattr(record, "id", None) or res.formula)
-        res.write_cube(d / f"{name}.cube")
-        res.write_grd(d / f"{name}.grd")
-    from perovscreen.bvse.calibrate import predict_ea
-    out["Ea_calibrated"] = predict_ea(res.barriers)
-    return out

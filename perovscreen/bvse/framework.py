@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Element, Species, Structure
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.bvse.params import SoftBVTable, ion_key
 
 MORSE, COULOMB = 0, 1

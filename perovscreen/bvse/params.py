@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 
 DATA_FILE = Path(__file__).parent / "data" / "softbv_params.json"
 

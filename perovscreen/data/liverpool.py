@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from perovscreen.data.paths import dataset_file
+from perovscreen.core.paths import dataset_file
 
 CSV_NAME = "liverpool_ionics.csv"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perovscreen.data.paths import dataset_file
-from perovscreen.errors import InputError
+from perovscreen.core.paths import dataset_file
+from perovscreen.core.errors import InputError
 
 OBELIX_COMMIT = "4eaac889809dd489e3bae468c45d5c0e02b9147a"
 _BASE = f"https://raw.githubusercontent.com/NRC-Mila/OBELiX/{OBELIX_COMMIT}/data/downloads"

@@ -27,7 +27,7 @@ import numpy as np
 
 from numba import njit, prange
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.features.formula import SYMBOLS, encode_formulas
 
 MAGPIE_PROPS = ("Number", "MendeleevNumber", "AtomicWeight", "MeltingT", "Column", "Row", "CovalentRadius",

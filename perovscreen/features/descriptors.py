@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pymatgen.core import Structure
 
-from perovscreen.errors import InputError
+from perovscreen.core.paths import cache_dir
+from perovscreen.core.errors import InputError
 from perovscreen.features import composition, structure as struct_mod
 
 DESCRIPTOR_VERSION = "1"
@@ -34,8 +35,7 @@ class DiskCache:
     ~/.cache/perovscreen/descriptors)."""
 
     def __init__(self, directory=None):
-        base = os.environ.get("PEROVSCREEN_CACHE") or Path.home() / ".cache" / "perovscreen"
-        self.directory = Path(directory) if directory else Path(base) / "descriptors"
+        self.directory = cache_dir("descriptors", directory)
 
     def get(self, key: str):
         f = self.directory / f"{key}.json"

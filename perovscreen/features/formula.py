@@ -13,7 +13,7 @@ from numba import njit
 
 from pymatgen.core.periodic_table import Element
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 
 _TOKEN = re.compile(r"([A-Z][a-z]?)|(\d+\.?\d*|\.\d+)|([(\[{])|([)\]}])|(\s+)")
 SYMBOLS = {e.symbol: e.Z for e in Element if e.Z <= 103}
@@ -155,3 +155,54 @@ def _encode_slow(formulas, mask, width):
         for j, (e, amt) in enumerate(p):
             z[i, j], a[i, j] = SYMBOLS[e], amt
     return z, a
+
+
+def encode_formulas_checked(formulas) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Like `encode_formulas`, but a bad formula does not stop the batch: returns (z, amounts, errors) with
+    errors {row: one-line reason}; bad rows are all padding (Z = 0, amount 0)."""
+    formulas = list(formulas)
+    try:
+        z, a = encode_formulas(formulas)
+        return z, a, {}
+    except InputError:
+        pass
+    errors, good = {}, []
+    for i, f in enumerate(formulas):
+        try:
+            parse_formula(f)
+            good.append(i)
+        except InputError as exc:
+            errors[i] = str(exc)
+    z = np.zeros((len(formulas), 1), np.int16)
+    a = np.zeros((len(formulas), 1))
+    if good:
+        zg, ag = encode_formulas([formulas[i] for i in good])
+        z = np.zeros((len(formulas), zg.shape[1]), np.int16)
+        a = np.zeros((len(formulas), zg.shape[1]))
+        z[good], a[good] = zg, ag
+    return z, a, errors
+
+
+def composition_keys(z: np.ndarray, a: np.ndarray, decimals: int = 3) -> list[str]:
+    """A content key per row of encoded compositions: the same reduced composition (atomic fractions
+    rounded to `decimals`, repeated elements merged, any order) gives the same key."""
+    import hashlib
+
+    z = np.asarray(z, np.int16)
+    a = np.where(z > 0, np.asarray(a, float), 0.0)
+    order = np.argsort(np.where(z > 0, z, 10_000), axis=1, kind="stable")
+    z, a = np.take_along_axis(z, order, 1), np.take_along_axis(a, order, 1)
+    dup = np.flatnonzero(((z[:, 1:] == z[:, :-1]) & (z[:, 1:] > 0)).any(1))
+    for i in dup:  # a repeated element (rare): merge it
+        els = {}
+        for e, x in zip(z[i], a[i]):
+            if e > 0:
+                els[e] = els.get(e, 0.0) + x
+        z[i], a[i] = 0, 0.0
+        z[i, :len(els)], a[i, :len(els)] = list(els), list(els.values())
+    tot = a.sum(1, keepdims=True)
+    q = np.rint(np.divide(a, tot, out=np.zeros_like(a), where=tot > 0) * 10 ** decimals).astype(np.int32)
+    q[z == 0] = 0
+    rows = np.concatenate([z.astype(np.int32), q], axis=1).tobytes()
+    w = 8 * z.shape[1]
+    return [hashlib.blake2b(rows[i * w:(i + 1) * w], digest_size=10).hexdigest() for i in range(len(z))]

@@ -12,16 +12,17 @@ Conventions
   (Sci. Adv. 5, eaav0693 (2019); |nA| for antiperovskites; NaN when rA <= rB). Radii: Shannon, A at
   CN XII, B and X at CN VI, nearest listed CN otherwise. Only meaningful for perovskite-like inputs.
 - BVSE: migration barriers E1D/E2D/E3D from perovscreen.bvse at a coarse grid; non-percolating (inf)
-  is capped at `BVSE_CAP` eV; NaN when BVSE is unavailable or fails (models impute).
+  is capped at `BVSE_CAP` eV; NaN when BVSE fails (models impute).
 """
 from __future__ import annotations
 
 import math
 import warnings
-from functools import lru_cache
 
 import numpy as np
-from pymatgen.core import Species, Structure
+from pymatgen.core import Structure
+
+from perovscreen.structures.radii import bartel_tau, goldschmidt_t, shannon_radius
 
 BVSE_CAP = 5.0
 SPLIT_SITE_A = 1.0
@@ -29,28 +30,6 @@ NEIGHBOUR_R = 6.0
 NAMES = ("s_vol_per_atom", "s_vol_per_anion", "s_density", "s_li_li_min", "s_li_li_nn_mean", "s_li_anion_min",
          "s_li_anion_nn_mean", "s_li_cn", "s_tolerance_t", "s_bartel_tau", "s_bvse_E1D", "s_bvse_E2D",
          "s_bvse_E3D")
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
-          "XI": 11, "XII": 12, "XIV": 14}
-
-
-@lru_cache(maxsize=4096)
-def shannon_radius(symbol: str, oxi: float, cn: int = 6) -> float:
-    """Shannon ionic radius (A) at the listed coordination nearest to `cn`; fallbacks: pymatgen's
-    ionic radius, then the element's average ionic radius."""
-    sp = Species(symbol, oxi)
-    try:
-        table = sp._el.data["Shannon radii"][str(int(oxi))]
-        best = min(table, key=lambda k: (abs(_ROMAN.get(k, 99) - cn), -_ROMAN.get(k, 0)))
-        spins = table[best]
-        entry = spins.get("") or next(iter(spins.values()))
-        return float(entry["ionic_radius"])
-    except (KeyError, StopIteration, ValueError):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = sp.ionic_radius
-        return float(r) if r is not None else float(sp.element.average_ionic_radius)
-
-
 def _oxidised(structure: Structure) -> Structure:
     if all(getattr(sp, "oxi_state", None) is not None for sp in structure.composition):
         return structure
@@ -84,10 +63,8 @@ def tolerance_factors(species_amounts: dict) -> tuple[float, float]:
     r_a = sum(p[0] * p[2] for p in a_parts) / n_a
     ox_a = sum(p[1] * p[2] for p in a_parts) / n_a
     r_b = b_sum
-    t = (r_a + r_x) / (math.sqrt(2) * (r_b + r_x))
-    ratio = r_a / r_b
-    tau = r_x / r_b - ox_a * (ox_a - ratio / math.log(ratio)) if ratio > 1 else math.nan
-    return t, tau
+    tau = float(bartel_tau(r_a, r_b, r_x, ox_a))
+    return float(goldschmidt_t(r_a, r_b, r_x)), tau if math.isfinite(tau) else math.nan
 
 
 def _geometry(s: Structure) -> dict[str, float]:
@@ -129,13 +106,8 @@ def _geometry(s: Structure) -> dict[str, float]:
 
 def _bvse(s: Structure, resolution: float) -> dict[str, float]:
     out = {k: math.nan for k in NAMES[-3:]}
-    try:
-        from perovscreen.bvse import compute_bvse
-    except ImportError:
-        try:
-            from perovscreen.bvse.core import compute_bvse
-        except ImportError:
-            return out
+    from perovscreen.bvse.core import compute_bvse
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

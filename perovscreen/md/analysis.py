@@ -12,12 +12,13 @@ over non-overlapping time segments instead (Flyvbjerg & Petersen, J. Chem. Phys.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Estimate, Result, transient
 from perovscreen.md.trajectory import MobileTrajectory
 
 A2_PS_TO_CM2_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
@@ -66,18 +67,26 @@ def fit_window(n_frames: int, dt_ps: float, window_ps=None) -> tuple:
     return (float(t0), float(t1)), lo, hi
 
 
+METHOD_IONS = "jackknife over ions (Student-t)"
+METHOD_BLOCKS = "time-block average (Student-t)"
+
+
 @dataclass
 class DEstimate:
-    """A diffusion coefficient (cm^2/s) from an MSD slope with its standard error and 95% interval."""
+    """A diffusion coefficient from an MSD slope: `D` (cm^2/s, 95% interval), its standard error and the
+    degrees of freedom of the Student-t interval."""
 
-    D: float
+    D: Estimate
     se: float
-    ci95: tuple
     dof: int
-    method: str  # "ions" (jackknife over ions) or "blocks" (time-block averaging)
 
-    def to_dict(self) -> dict:
-        return {"D": self.D, "se": self.se, "ci95": list(self.ci95), "dof": self.dof, "method": self.method}
+    @property
+    def method(self) -> str:
+        return "ions" if self.D.method == METHOD_IONS else "blocks"
+
+    def bound(self, level: float = 0.95) -> float:
+        """One-sided upper bound of D at `level`."""
+        return float(self.D.value + stats.t.ppf(level, self.dof) * self.se)
 
 
 def estimate_d(x, dt_ps, fit_window_ps=None, n_blocks=5, dim=3) -> tuple:
@@ -94,7 +103,7 @@ def estimate_d(x, dt_ps, fit_window_ps=None, n_blocks=5, dim=3) -> tuple:
     to_d = A2_PS_TO_CM2_S / (2 * dim)
     if n > 1:
         di = _slope(lags[lo:hi + 1], per[lo:hi + 1].T) * to_d
-        d, se, dof, method = float(di.mean()), float(di.std(ddof=1) / np.sqrt(n)), n - 1, "ions"
+        d, se, dof, method = float(di.mean()), float(di.std(ddof=1) / np.sqrt(n)), n - 1, METHOD_IONS
     else:
         seg = n_t // n_blocks
         f0, f1 = lo / (n_t - 1), hi / (n_t - 1)
@@ -104,9 +113,10 @@ def estimate_d(x, dt_ps, fit_window_ps=None, n_blocks=5, dim=3) -> tuple:
             _, blo, bhi = fit_window(seg, dt_ps, (f0 * (seg - 1) * dt_ps, f1 * (seg - 1) * dt_ps))
             db.append(_slope(lags[blo:bhi + 1], msd_fft(xb)[blo:bhi + 1]) * to_d)
         db = np.array(db)
-        d, se, dof, method = float(db.mean()), float(db.std(ddof=1) / np.sqrt(n_blocks)), n_blocks - 1, "blocks"
-    q = stats.t.ppf(0.975, dof)
-    return DEstimate(d, se, (d - q * se, d + q * se), dof, method), lags, per.mean(axis=1)
+        d, se, dof, method = float(db.mean()), float(db.std(ddof=1) / np.sqrt(n_blocks)), n_blocks - 1, METHOD_BLOCKS
+    q = float(stats.t.ppf(0.975, dof))
+    est = Estimate(d, d - q * se, d + q * se, 0.95, "cm2/s", method)
+    return DEstimate(est, se, dof), lags, per.mean(axis=1)
 
 
 def framework_melted(rmsd: np.ndarray | None, threshold: float = 1.0, tail: float = 0.1) -> tuple:
@@ -120,8 +130,13 @@ def framework_melted(rmsd: np.ndarray | None, threshold: float = 1.0, tail: floa
 
 
 @dataclass
-class DiffusionResult:
-    """Diffusion and conductivity of the mobile ion at one temperature."""
+class DiffusionResult(Result):
+    """Diffusion and conductivity of the mobile ion at one temperature.
+
+    D, sigma and D_collective are `Estimate`s (95% intervals); `curve` is the MSD thinned to <= ~200 points
+    (serialised; None drops it); lags_ps, msd and msd_collective are the full curves, in memory only."""
+
+    TYPE = "DiffusionResult"
 
     temperature: float
     mobile: str
@@ -130,47 +145,31 @@ class DiffusionResult:
     dt_ps: float
     fit_window_ps: tuple
     status: str  # "diffusing" | "no_diffusion" | "melted"
-    D: float | None  # tracer D (cm^2/s); None unless status == "diffusing"
-    D_ci95: tuple | None
-    D_se: float | None
+    D: Estimate | None  # tracer D (cm^2/s, 95%); None unless status == "diffusing"
+    D_se: float | None  # standard error of D (cm^2/s)
     D_upper: float | None  # one-sided 95% upper bound when status == "no_diffusion"
     hop_equivalents: float
     msd_exponent: float
-    sigma: float | None  # Nernst-Einstein (S/cm)
-    sigma_ci95: tuple | None
+    sigma: Estimate | None  # Nernst-Einstein (S/cm, 95%)
     number_density: float  # mobile ions per A^3
     charge: float
     haven_ratio: float
-    D_collective: float | None = None
-    D_collective_ci95: tuple | None = None
+    D_collective: Estimate | None = None  # centre-of-charge D (cm^2/s, 95%, time blocks)
     framework_rmsd: float | None = None
     notes: list = field(default_factory=list)
-    lags_ps: np.ndarray | None = field(default=None, repr=False)
-    msd: np.ndarray | None = field(default=None, repr=False)
-    msd_collective: np.ndarray | None = field(default=None, repr=False)
+    curve: dict | None = None  # {"lags_ps": [...], "msd_A2": [...]}, thinned
+    lags_ps: np.ndarray | None = transient()
+    msd: np.ndarray | None = transient()
+    msd_collective: np.ndarray | None = transient()
 
-    def to_dict(self, curves: bool = True) -> dict:
-        out = {k: v for k, v in asdict(self).items()
-               if k not in ("lags_ps", "msd", "msd_collective")}
-        for k, v in out.items():
-            if isinstance(v, tuple):
-                out[k] = list(v)
-        if curves and self.msd is not None:
+    def __post_init__(self):
+        self.fit_window_ps = tuple(float(v) for v in self.fit_window_ps)
+        if self.curve is None and self.msd is not None and self.lags_ps is not None:
             step = max(1, len(self.msd) // 200)
-            out["curve"] = {"lags_ps": self.lags_ps[::step].tolist(), "msd_A2": self.msd[::step].tolist()}
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DiffusionResult":
-        d = dict(d)
-        curve = d.pop("curve", None)
-        for k in ("fit_window_ps", "D_ci95", "sigma_ci95", "D_collective_ci95"):
-            if d.get(k) is not None:
-                d[k] = tuple(d[k])
-        r = cls(**d)
-        if curve:
-            r.lags_ps, r.msd = np.asarray(curve["lags_ps"]), np.asarray(curve["msd_A2"])
-        return r
+            self.curve = {"lags_ps": np.asarray(self.lags_ps)[::step].tolist(),
+                          "msd_A2": np.asarray(self.msd)[::step].tolist()}
+        elif self.curve is not None and self.msd is None:  # read back: the thinned curve for plots
+            self.lags_ps, self.msd = np.asarray(self.curve["lags_ps"]), np.asarray(self.curve["msd_A2"])
 
 
 def analyse(traj: MobileTrajectory, fit_window_ps=None, haven_ratio=1.0, min_hops=10.0, hop_length=None,
@@ -191,14 +190,14 @@ def analyse(traj: MobileTrajectory, fit_window_ps=None, haven_ratio=1.0, min_hop
     alpha = float(np.polyfit(np.log(lags[sel][pos]), np.log(msd[sel][pos]), 1)[0]) if pos.sum() > 2 else float("nan")
     a = hop_length or _nearest_distance(traj.positions[0], traj.cell)
     duration = float(lags[-1])
-    hops = float(n * 6 * max(est.D, 0.0) / A2_PS_TO_CM2_S * duration / a ** 2)
+    hops = float(n * 6 * max(est.D.value, 0.0) / A2_PS_TO_CM2_S * duration / a ** 2)
     rho = n / traj.volume
     melted, rmsd = framework_melted(traj.framework_rmsd, melt_rmsd)
     notes = []
     if melted:
         status = "melted"
         notes.append(f"framework RMSD {rmsd:.2f} A > {melt_rmsd} A: molten/amorphised, excluded from fits")
-    elif est.ci95[0] <= 0 or hops < min_hops:
+    elif est.D.lower <= 0 or hops < min_hops:
         status = "no_diffusion"
         notes.append(f"{hops:.1f} hop-equivalents of {a:.2f} A (< {min_hops:g}) or D interval reaches 0")
     else:
@@ -208,26 +207,29 @@ def analyse(traj: MobileTrajectory, fit_window_ps=None, haven_ratio=1.0, min_hop
     d_upper = None
     if status == "no_diffusion":
         detect = min_hops * a ** 2 / (6 * n * duration) * A2_PS_TO_CM2_S
-        d_upper = float(max(est.D + stats.t.ppf(0.95, est.dof) * est.se, detect))
+        d_upper = float(max(est.bound(0.95), detect))
     ok = status == "diffusing"
-    d_coll = d_coll_ci = msd_c = None
+    d_coll = msd_c = None
     if collective and n > 1:
         try:
             ec, _, msd_c = estimate_d(x.sum(axis=1, keepdims=True) / np.sqrt(n), dt, window)
-            d_coll, d_coll_ci = ec.D, ec.ci95
+            d_coll = ec.D
             notes.append("collective (charge) D from one centre-of-charge trajectory (time blocks): noisy, "
                          "not used for sigma")
         except InputError as exc:
             notes.append(f"no collective D: run too short for time blocks ({exc})")
     ne = lambda v: float(nernst_einstein(v, traj.temperature, rho, traj.charge, haven_ratio))  # noqa: E731
+    sigma = None
+    if ok:  # Nernst-Einstein is linear in D: the interval maps through it
+        sigma = Estimate(ne(est.D.value), ne(est.D.lower), ne(est.D.upper), est.D.level, "S/cm",
+                         f"{est.D.method}, Nernst-Einstein")
     return DiffusionResult(
         temperature=float(traj.temperature), mobile=traj.mobile, n_mobile=n, duration_ps=duration, dt_ps=dt,
         fit_window_ps=window, status=status,
-        D=est.D if ok else None, D_ci95=est.ci95 if ok else None, D_se=est.se if ok else None, D_upper=d_upper,
-        hop_equivalents=hops, msd_exponent=alpha,
-        sigma=ne(est.D) if ok else None, sigma_ci95=tuple(ne(v) for v in est.ci95) if ok else None,
-        number_density=rho, charge=traj.charge, haven_ratio=haven_ratio,
-        D_collective=d_coll, D_collective_ci95=d_coll_ci, framework_rmsd=rmsd, notes=notes,
+        D=est.D if ok else None, D_se=est.se if ok else None, D_upper=d_upper,
+        hop_equivalents=hops, msd_exponent=alpha, sigma=sigma,
+        number_density=rho, charge=float(traj.charge), haven_ratio=float(haven_ratio),
+        D_collective=d_coll, framework_rmsd=rmsd, notes=notes,
         lags_ps=lags, msd=msd, msd_collective=msd_c)
 
 

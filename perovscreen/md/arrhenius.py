@@ -8,45 +8,44 @@ Credible intervals are percentiles of posterior draws.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Estimate, Result
 from perovscreen.md.analysis import K_B_EV, DiffusionResult, nernst_einstein
 
 
+METHOD = "bayesian (posterior draws)"
+
+
 @dataclass
-class ArrheniusResult:
-    """Ea (eV), D0 (cm^2/s), D and sigma at target_T with 95% credible intervals."""
+class ArrheniusResult(Result):
+    """Ea (eV), D0 (cm^2/s), D and sigma at target_T as `Estimate`s with 95% credible intervals (percentiles
+    of posterior draws; Ea and D0 values are the posterior mode, D_target and sigma_target the median)."""
+
+    TYPE = "ArrheniusResult"
 
     temperatures: list
     excluded: dict  # temperature -> reason
-    Ea: float
-    Ea_ci95: tuple
-    D0: float
-    D0_ci95: tuple
+    Ea: Estimate
+    D0: Estimate
     target_T: float
-    D_target: float
-    D_target_ci95: tuple
-    sigma_target: float | None
-    sigma_target_ci95: tuple | None
+    D_target: Estimate
+    sigma_target: Estimate | None
     chi2_dof: float | None
     birge_inflation: float
-    band: dict = field(default_factory=dict, repr=False)  # T, D lo/median/hi for plots
+    band: dict = field(default_factory=dict, repr=False)  # T, D lo/median/hi (and sigma) for plots
 
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        for k, v in out.items():
-            if isinstance(v, tuple):
-                out[k] = list(v)
-        out["excluded"] = {str(k): v for k, v in self.excluded.items()}
-        return out
+    def __post_init__(self):
+        self.temperatures = [float(t) for t in self.temperatures]
+        self.excluded = {float(k): v for k, v in self.excluded.items()}  # JSON keys are strings
 
 
-def _ci(x) -> tuple:
-    lo, hi = np.percentile(x, [2.5, 97.5])
-    return float(lo), float(hi)
+def _estimate(value, draws, unit: str) -> Estimate:
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return Estimate(float(value), float(lo), float(hi), 0.95, unit, METHOD)
 
 
 def arrhenius_fit(T, D, D_se, target_T=300.0, n_draws=4000, seed=0, sigma_of=None, excluded=None) -> ArrheniusResult:
@@ -72,17 +71,17 @@ def arrhenius_fit(T, D, D_se, target_T=300.0, n_draws=4000, seed=0, sigma_of=Non
     dg = np.exp(ln_d0[:, None] - ea[:, None] / (K_B_EV * grid[None, :]))
     band = {"T": grid.tolist(), "D_lo": np.percentile(dg, 2.5, 0).tolist(),
             "D_med": np.median(dg, 0).tolist(), "D_hi": np.percentile(dg, 97.5, 0).tolist()}
-    sig = sig_ci = None
+    sig = None
     if sigma_of is not None:
         st = sigma_of(d_t, target_T)
-        sig, sig_ci = float(np.median(st)), _ci(st)
+        sig = _estimate(np.median(st), st, "S/cm")
         sg = sigma_of(dg, grid[None, :])
         band.update(sigma_lo=np.percentile(sg, 2.5, 0).tolist(), sigma_med=np.median(sg, 0).tolist(),
                     sigma_hi=np.percentile(sg, 97.5, 0).tolist())
     return ArrheniusResult(
-        temperatures=T.tolist(), excluded=dict(excluded or {}), Ea=float(beta[1]), Ea_ci95=_ci(ea),
-        D0=float(np.exp(beta[0])), D0_ci95=_ci(np.exp(ln_d0)), target_T=float(target_T),
-        D_target=float(np.median(d_t)), D_target_ci95=_ci(d_t), sigma_target=sig, sigma_target_ci95=sig_ci,
+        temperatures=T.tolist(), excluded=dict(excluded or {}), Ea=_estimate(beta[1], ea, "eV"),
+        D0=_estimate(np.exp(beta[0]), np.exp(ln_d0), "cm2/s"), target_T=float(target_T),
+        D_target=_estimate(np.median(d_t), d_t, "cm2/s"), sigma_target=sig,
         chi2_dof=chi2_dof, birge_inflation=float(np.sqrt(inflate)), band=band)
 
 
@@ -99,5 +98,5 @@ def arrhenius_from_results(results: list[DiffusionResult], target_T=300.0, seed=
     def sigma_of(d, t):
         return nernst_einstein(d, t, ref.number_density, ref.charge, ref.haven_ratio)
 
-    return arrhenius_fit([r.temperature for r in use], [r.D for r in use], [r.D_se for r in use],
+    return arrhenius_fit([r.temperature for r in use], [r.D.value for r in use], [r.D_se for r in use],
                          target_T=target_T, seed=seed, sigma_of=sigma_of, excluded=excluded)

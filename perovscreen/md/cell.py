@@ -1,18 +1,22 @@
 """MD cell: supercell with every perpendicular width >= min_length, ordered, optional Li vacancies."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from pymatgen.core import Structure
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Result
+from perovscreen.md.settings import DEFAULTS
 from perovscreen.structures.ordering import ordered_supercell, scaling_for
 
 
 @dataclass
-class CellReport:
+class CellReport(Result):
     """How the MD cell was built from the input structure (stated in every result)."""
+
+    TYPE = "CellReport"
 
     formula_input: str
     formula_md: str
@@ -22,12 +26,10 @@ class CellReport:
     ordering: dict | None = None
     vacancies: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
-
-def build_md_cell(structure: Structure, min_length: float = 10.0, mobile: str = "Li", vacancies: int = 0,
-                  compensation: str = "schottky", anion: str | None = None, seed: int = 0) -> tuple:
+def build_md_cell(structure: Structure, min_length: float = DEFAULTS.min_length, mobile: str = "Li",
+                  vacancies: int = DEFAULTS.vacancies, compensation: str = DEFAULTS.compensation,
+                  anion: str | None = None, seed: int = DEFAULTS.seed) -> tuple:
     """Return (ordered supercell, CellReport). Disordered inputs go through the seeded ordered-supercell
     builder of perovscreen.structures.ordering."""
     if not any(sp.symbol == mobile for sp in structure.composition.elements):
@@ -41,7 +43,8 @@ def build_md_cell(structure: Structure, min_length: float = 10.0, mobile: str = 
         ordering = rep.to_dict()
     vac = create_vacancies(cell, vacancies, mobile, compensation, anion, seed) if vacancies else {}
     report = CellReport(structure.composition.reduced_formula, cell.composition.formula.replace(" ", ""),
-                        scale, len(cell), [round(v, 4) for v in cell.lattice.abc], ordering, vac)
+                        [int(v) for v in scale], len(cell), [round(float(v), 4) for v in cell.lattice.abc], ordering,
+                        vac)
     return cell, report
 
 
@@ -60,8 +63,8 @@ def _oxidation(structure: Structure) -> dict:
     return dict(guess[0])
 
 
-def create_vacancies(cell: Structure, n: int, mobile: str = "Li", compensation: str = "schottky",
-                     anion: str | None = None, seed: int = 0) -> dict:
+def create_vacancies(cell: Structure, n: int, mobile: str = "Li", compensation: str = DEFAULTS.compensation,
+                     anion: str | None = None, seed: int = DEFAULTS.seed) -> dict:
     """Remove n mobile ions in place (seeded random sites). compensation="schottky" also removes the
     anions that keep the cell neutral (e.g. one Cl per Li: a LiCl Schottky pair, the dominant defect in
     Li3OCl; Emly et al., Chem. Mater. 25, 4663 (2013)); "none" leaves a formally charged cell (a

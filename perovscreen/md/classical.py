@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from perovscreen.errors import InputError, ModelError
+from perovscreen.core.errors import InputError, ModelError
 from perovscreen.md.engine_ase import MDSettings
-from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, finished_run, framework_drift, unwrap
+from perovscreen.md.trajectory import (MobileTrajectory, _atomic_savez, finished_run, framework_drift, run_key,
+                                       unwrap)
 
 # Rigid-ion partial-charge potential of Teter (unpublished; used and tabulated by J. Du and co-workers).
 # Checked against L. Deng, J. Du, J. Am. Ceram. Soc. 102, 2482 (2019) as transcribed in
@@ -45,8 +46,24 @@ def importable(importer) -> bool:
         return False
 
 
+def load_potential(path) -> dict:
+    """A classical potential from a JSON file: {"charges": {"Li": 0.6, ...}, "pairs": {"Li-O": [A, rho, C], ...},
+    "cutoff": 10.0, "citation": "..."} (A in eV, rho in A, C in eV A^6, cutoff in A)."""
+    try:
+        d = json.loads(Path(path).read_text())
+        pairs = {tuple(k.split("-")): tuple(float(x) for x in v) for k, v in d["pairs"].items()}
+        if any(len(k) != 2 or len(v) != 3 for k, v in pairs.items()):
+            raise ValueError("pairs must map 'A-B' to [A, rho, C]")
+        return {"citation": d.get("citation", str(path)), "charges": {k: float(v) for k, v in d["charges"].items()},
+                "pairs": pairs, "cutoff": float(d["cutoff"])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"cannot read classical potential {path}: {exc}") from None
+
+
 def resolve_potential(potential: str | dict, atoms: Atoms) -> tuple[dict, list[str]]:
     """Potential dict and the sorted species of atoms; InputError if unknown or incomplete."""
+    if isinstance(potential, (str, Path)) and str(potential).endswith(".json") and potential not in POTENTIALS:
+        potential = load_potential(potential)
     pot = POTENTIALS.get(potential) if isinstance(potential, str) else potential
     if pot is None:
         raise InputError(f"unknown classical potential {potential!r}; choose from {', '.join(POTENTIALS)}")
@@ -71,7 +88,7 @@ def pair_params(pot: dict, si: str, sj: str) -> tuple[float, float, float]:
 def potential_key(pot: dict) -> str:
     blob = json.dumps({"q": pot["charges"], "p": sorted((list(k), list(v)) for k, v in pot["pairs"].items()),
                        "rc": pot["cutoff"]}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:8]
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSettings, workdir, engine: str
@@ -85,7 +102,7 @@ def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSet
     """
     n_eq, n_prod, every = s.steps
     total = n_eq + n_prod
-    key = f"{s.key(temperature)}:{engine}:{potential_key(pot)}"
+    key = run_key(s, temperature, atoms, {"classical": potential_key(pot)}, engine)
     own_tmp = tempfile.TemporaryDirectory() if workdir is None else None
     wd = Path(own_tmp.name if own_tmp else workdir)
     wd.mkdir(parents=True, exist_ok=True)
@@ -101,7 +118,8 @@ def run_classical(backend, atoms: Atoms, pot: dict, temperature: float, s: MDSet
     if ckpt.exists():
         with np.load(ckpt) as z:
             if str(z["key"]) != key:
-                raise InputError(f"{ckpt} belongs to a run with other settings; remove it or use another workdir")
+                raise InputError(f"{ckpt} belongs to a run with other settings (cell, potential, temperature or MD "
+                                 "settings); remove it or use another work folder")
             step, frames, temps, epots = int(z["step"]), list(z["frac"]), list(z["temp"]), list(z["epot"])
             state = z["state"].tobytes()
     resumed_from = step

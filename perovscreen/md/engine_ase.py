@@ -7,9 +7,8 @@ the same as an uninterrupted run.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,12 @@ from ase.md.nose_hoover_chain import NoseHooverChainNVT
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.md.verlet import VelocityVerlet
 
-from perovscreen.errors import InputError
-from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, finished_run, framework_drift
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Result
+from perovscreen.md.settings import DEFAULTS, THERMOSTATS
+from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, finished_run, framework_drift, run_key
 
-THERMOSTATS = ("nhc", "langevin", "nve")
+__all__ = ["MDSettings", "RunStopped", "THERMOSTATS", "run_ase"]
 
 
 class RunStopped(Exception):
@@ -30,19 +31,22 @@ class RunStopped(Exception):
 
 
 @dataclass
-class MDSettings:
-    """Run parameters shared by all engines (times in ps/fs, temperatures in K)."""
+class MDSettings(Result):
+    """Run parameters shared by all engines (times in ps/fs, temperatures in K); the defaults shared with
+    the md stage come from `perovscreen.md.stage.MDParams`."""
 
-    time_ps: float = 50.0  # production
-    equil_ps: float = 5.0
-    timestep_fs: float = 2.0
-    sample_fs: float = 50.0  # mobile-ion position interval
-    checkpoint_steps: int = 250
-    thermostat: str = "nhc"  # production: Nose-Hoover chain, Langevin, or NVE (velocity Verlet)
+    TYPE = "MDSettings"
+
+    time_ps: float = DEFAULTS.time_ps  # production
+    equil_ps: float = DEFAULTS.equilibration_ps
+    timestep_fs: float = DEFAULTS.timestep_fs
+    sample_fs: float = DEFAULTS.sample_fs  # mobile-ion position interval
+    checkpoint_steps: int = DEFAULTS.checkpoint_steps  # execution only: not part of the run key
+    thermostat: str = DEFAULTS.thermostat  # production: Nose-Hoover chain, Langevin, or NVE (velocity Verlet)
     tdamp_fs: float = 100.0  # NHC time constant (ASE's suggestion: 100 timesteps at 1 fs)
     friction_per_ps: float = 1.0  # Langevin in production (weak: leaves diffusion ~unchanged)
     equil_friction_per_ps: float = 10.0  # Langevin in equilibration (fast thermalisation)
-    seed: int = 0
+    seed: int = DEFAULTS.seed
     mobile: str = "Li"
     charge: float = 1.0
     write_all: bool = False  # also keep framework positions in the trajectory file
@@ -50,8 +54,10 @@ class MDSettings:
     def __post_init__(self):
         if self.thermostat not in THERMOSTATS:
             raise InputError(f"thermostat must be one of {THERMOSTATS}, got {self.thermostat!r}")
-        if self.time_ps <= 0 or self.equil_ps < 0 or self.timestep_fs <= 0:
-            raise InputError("time_ps and timestep_fs must be > 0 and equil_ps >= 0")
+        if self.time_ps <= 0 or self.equil_ps < 0 or self.timestep_fs <= 0 or self.sample_fs <= 0:
+            raise InputError("time_ps, timestep_fs and sample_fs must be > 0 and equil_ps >= 0")
+        if self.checkpoint_steps < 1:
+            raise InputError(f"checkpoint_steps must be >= 1, got {self.checkpoint_steps}")
 
     @property
     def steps(self) -> tuple:
@@ -73,11 +79,12 @@ class MDSettings:
                   step + self.checkpoint_steps - step % self.checkpoint_steps)
         return min(nxt, step + every - (step - n_eq) % every) if production else nxt
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def key(self, temperature: float) -> str:
-        return hashlib.sha256(json.dumps([self.to_dict(), float(temperature)], sort_keys=True).encode()).hexdigest()[:16]
+    def science(self) -> dict:
+        """Every setting the trajectory depends on (all but the checkpoint interval)."""
+        d = self.to_dict()
+        for k in ("@type", "@version", "checkpoint_steps"):
+            d.pop(k)
+        return d
 
 
 class _State:
@@ -119,7 +126,8 @@ class _State:
     def load(self, path: Path, atoms: Atoms, key: str, rng) -> dict:
         with np.load(path) as z:
             if str(z["key"]) != key:
-                raise InputError(f"{path} belongs to a run with other settings; remove it or use another workdir")
+                raise InputError(f"{path} belongs to a run with other settings (cell, potential, temperature or MD "
+                                 "settings); remove it or use another work folder")
             self.step = int(z["step"])
             atoms.positions = z["positions"]
             atoms.set_momenta(z["momenta"])
@@ -145,12 +153,16 @@ def _dynamics(atoms, settings: MDSettings, temperature: float, production: bool,
 
 
 def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings | None = None,
-            workdir: str | Path | None = None, stop_after_steps: int | None = None) -> MobileTrajectory:
+            workdir: str | Path | None = None, stop_after_steps: int | None = None,
+            identity: dict | None = None) -> MobileTrajectory:
     """Run equilibration + production; return the production mobile-ion trajectory.
 
     workdir holds checkpoint.npz (every settings.checkpoint_steps) and trajectory.npz (on completion);
     calling again with the same workdir resumes. stop_after_steps stops early (as a kill would)
     after that many steps of this call, leaving the checkpoint; used to test restarts.
+    identity: what the calculator is (`perovscreen.md.stage.md_identity`; default: its class and
+    parameters). Checkpoints and finished runs are reused only when the cell (species, positions,
+    lattice), the identity, the temperature and every setting are the same.
     """
     s = settings or MDSettings()
     atoms = atoms.copy()
@@ -160,7 +172,11 @@ def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings |
         raise InputError(f"no {s.mobile} atoms in the MD cell")
     n_eq, n_prod, every = s.steps
     total = n_eq + n_prod
-    key = s.key(temperature)
+    if identity is None:
+        from perovscreen.md.settings import calculator_identity
+
+        identity = calculator_identity(calculator)
+    key = run_key(s, temperature, atoms, identity, "ase")
     wd = Path(workdir) if workdir else None
     ckpt = wd / "checkpoint.npz" if wd else None
     if wd:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from perovscreen.errors import InputError, ModelError
+from perovscreen.core.errors import InputError, ModelError
 from perovscreen.md.classical import importable, pair_params, resolve_potential, run_classical
 from perovscreen.md.engine_ase import MDSettings
 from perovscreen.md.trajectory import MobileTrajectory

@@ -49,22 +49,21 @@ def plot_arrhenius(fit: ArrheniusResult, results: list[DiffusionResult], path: s
         ax.plot(x, b["sigma_med"], lw=1)
     for r in results:
         if r.sigma is not None:
-            lo, hi = r.sigma_ci95
-            ax.errorbar(1000 / r.temperature, r.sigma, yerr=[[r.sigma - max(lo, 1e-30)], [hi - r.sigma]],
-                        fmt="o", color="k", ms=4)
+            v, lo, hi = r.sigma.value, r.sigma.lower, r.sigma.upper
+            ax.errorbar(1000 / r.temperature, v, yerr=[[v - max(lo, 1e-30)], [hi - v]], fmt="o", color="k", ms=4)
         elif r.D_upper is not None:
             up = float(nernst_einstein(r.D_upper, r.temperature, r.number_density, r.charge, r.haven_ratio))
             ax.plot(1000 / r.temperature, up, "v", color="gray", label="upper bound (no diffusion)")
     if fit.sigma_target is not None:
-        lo, hi = fit.sigma_target_ci95
-        ax.errorbar(1000 / fit.target_T, fit.sigma_target, yerr=[[fit.sigma_target - lo], [hi - fit.sigma_target]],
+        st = fit.sigma_target
+        ax.errorbar(1000 / fit.target_T, st.value, yerr=[[st.value - st.lower], [st.upper - st.value]],
                     fmt="s", color="C3", ms=5, label=f"{fit.target_T:g} K extrapolated")
     if experiment:
         ax.plot(1000 / experiment[0], experiment[1], "*", color="C2", ms=10, label=experiment[2])
     ax.set_yscale("log")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel(r"$\sigma$ (S/cm)")
-    ax.set_title(f"Ea = {fit.Ea:.3f} eV [{fit.Ea_ci95[0]:.3f}, {fit.Ea_ci95[1]:.3f}]", fontsize=9)
+    ax.set_title(f"Ea = {fit.Ea.value:.3f} eV [{fit.Ea.lower:.3f}, {fit.Ea.upper:.3f}]", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=150)

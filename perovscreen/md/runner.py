@@ -1,66 +1,82 @@
-"""MD over several temperatures (in parallel through perovscreen.executors) -> analysis -> Arrhenius."""
+"""MD over several temperatures (in parallel through perovscreen.jobs.executors) -> analysis -> Arrhenius."""
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Result
 from perovscreen.md.analysis import DiffusionResult, analyse
 from perovscreen.md.arrhenius import ArrheniusResult, arrhenius_from_results
-from perovscreen.md.cell import build_md_cell
+from perovscreen.md.cell import CellReport, build_md_cell
 from perovscreen.md.engine_ase import MDSettings, run_ase
+from perovscreen.md.identity import md_identity
+from perovscreen.md.settings import DEFAULTS, ENGINES
+from perovscreen.md.trajectory import run_key
 
-ENGINES = ("ase", "lammps", "openmm")
+__all__ = ["AnalysisSettings", "ENGINES", "MDResult", "run_md", "simulate"]
 
 
 @dataclass
-class AnalysisSettings:
-    fit_window_ps: tuple | None = None  # default 10%-50% of production
-    haven_ratio: float = 1.0
+class AnalysisSettings(Result):
+    TYPE = "AnalysisSettings"
+
+    fit_window_ps: tuple | None = DEFAULTS.fit_window_ps  # None: 10%-50% of production
+    haven_ratio: float = DEFAULTS.haven
     min_hops: float = 10.0
     melt_rmsd: float = 1.0
     target_T: float = 300.0
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def __post_init__(self):
+        if self.fit_window_ps is not None:
+            self.fit_window_ps = tuple(float(v) for v in self.fit_window_ps) or None
+
+    def analyse_kw(self) -> dict:
+        return {"fit_window_ps": self.fit_window_ps, "haven_ratio": self.haven_ratio, "min_hops": self.min_hops,
+                "melt_rmsd": self.melt_rmsd}
 
 
 @dataclass
-class MDResult:
+class MDResult(Result):
     """A multi-temperature MD study of one structure."""
+
+    TYPE = "MDResult"
 
     formula: str
     engine: str
     potential: str
-    cell: dict
-    settings: dict
-    analysis: dict
+    cell: CellReport
+    settings: MDSettings
+    analysis: AnalysisSettings
     temperatures: list  # DiffusionResult per temperature (ascending T)
     failed: dict = field(default_factory=dict)  # temperature -> error
     arrhenius: ArrheniusResult | None = None
     arrhenius_error: str | None = None
+    identity: dict = field(default_factory=dict)  # the potential's identity (md_identity)
+    arrhenius_plot: str | None = None  # path of arrhenius.png when written
     provenance: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return {**{k: getattr(self, k) for k in ("formula", "engine", "potential", "cell", "settings", "analysis",
-                                                  "arrhenius_error", "provenance")},
-                "failed": {str(k): v for k, v in self.failed.items()},
-                "temperatures": [r.to_dict() for r in self.temperatures],
-                "arrhenius": self.arrhenius.to_dict() if self.arrhenius else None}
+    def __post_init__(self):
+        self.failed = {float(k): v for k, v in self.failed.items()}  # JSON keys are strings
 
 
-def simulate(atoms, temperature: float, settings: MDSettings, engine: str = "ase", potential="chgnet",
-             workdir=None, device: str = "cpu", threads: int | None = None):
-    """One temperature with the chosen engine -> MobileTrajectory (threads: OpenMM CPU threads)."""
+def simulate(atoms, temperature: float, settings: MDSettings, engine: str = DEFAULTS.engine,
+             potential=DEFAULTS.calculator, workdir=None, device: str = DEFAULTS.device, threads: int | None = None,
+             model_path: str = "", identity: dict | None = None):
+    """One temperature with the chosen engine -> MobileTrajectory (threads: OpenMM CPU threads). identity: the
+    potential's identity for the ASE engine's run key (default `md_identity(potential, "ase", model_path)`)."""
     if engine == "ase":
         from perovscreen.potentials import get_calculator
 
-        return run_ase(atoms, get_calculator(potential, device=device), temperature, settings, workdir)
+        if identity is None:
+            identity = md_identity(potential, "ase", model_path)
+        calc = get_calculator(potential, device=device, model_path=model_path or None)
+        return run_ase(atoms, calc, temperature, settings, workdir, identity=identity)
     if engine == "lammps":
         from perovscreen.md.engine_lammps import run_lammps
 
@@ -79,31 +95,78 @@ def _temperature_task(task: dict) -> dict:
         import torch
 
         torch.set_num_threads(threads)
-    traj = simulate(task["atoms"], task["temperature"], MDSettings(**task["settings"]), task["engine"],
-                    task["potential"], task["workdir"], task.get("device", "cpu"), threads)
-    return analyse(traj, **{k: v for k, v in task["analysis"].items() if k != "target_T"}).to_dict()
+    traj = simulate(task["atoms"], task["temperature"], task["settings"], task["engine"], task["potential"],
+                    task["workdir"], task.get("device", DEFAULTS.device), threads, task.get("model_path", ""),
+                    task.get("identity"))
+    return analyse(traj, **task["analysis"].analyse_kw()).to_dict()
 
 
-def run_md(structure: Structure, temperatures, settings: MDSettings | None = None, potential="chgnet",
-           engine: str = "ase", workdir: str | Path | None = None, jobs: int = 1, executor: str = "local",
-           address: str | None = None, min_length: float = 10.0, vacancies: int = 0,
-           compensation: str = "schottky", analysis: AnalysisSettings | None = None, device: str = "cpu",
-           files=()) -> MDResult:
+def run_key_for(atoms, temperature: float, settings: MDSettings, engine: str, potential, identity: dict) -> str:
+    """The key the engine will give this run (see `perovscreen.md.trajectory.run_key`)."""
+    if engine == "ase":
+        return run_key(settings, temperature, atoms, identity, "ase")
+    from perovscreen.md.classical import potential_key, resolve_potential
+
+    return run_key(settings, temperature, atoms, {"classical": potential_key(resolve_potential(potential, atoms)[0])},
+                   engine)
+
+
+def stored_keys(wd: Path) -> set:
+    """Keys of the checkpoint and the finished run in a temperature folder (empty if none)."""
+    import numpy as np
+
+    keys = set()
+    if (wd / "run.json").exists():
+        try:
+            keys.add(json.loads((wd / "run.json").read_text()).get("key"))
+        except (OSError, ValueError):
+            keys.add(None)
+    if (wd / "checkpoint.npz").exists():
+        try:
+            with np.load(wd / "checkpoint.npz") as z:
+                keys.add(str(z["key"]))
+        except (OSError, ValueError, KeyError):
+            keys.add(None)
+    return keys
+
+
+def run_md(structure: Structure, temperatures=DEFAULTS.temperatures, settings: MDSettings | None = None,
+           potential=DEFAULTS.calculator, engine: str = DEFAULTS.engine, workdir: str | Path | None = None,
+           jobs: int = DEFAULTS.jobs, executor: str = "local", address: str | None = None,
+           min_length: float = DEFAULTS.min_length, vacancies: int = DEFAULTS.vacancies,
+           compensation: str = DEFAULTS.compensation, analysis: AnalysisSettings | None = None,
+           device: str = DEFAULTS.device, files=(), model_path: str = DEFAULTS.model_path,
+           identity: dict | None = None) -> MDResult:
     """Build the MD cell, run every temperature (parallel with jobs > 1), analyse, fit Arrhenius.
 
+    potential: a universal potential name or an ASE calculator (ase engine), a classical potential name or
+    dict (lammps, openmm); model_path: its weights (ase) or a JSON classical potential. identity: the
+    potential's identity (default `perovscreen.md.stage.md_identity`).
     Each temperature has its own directory under workdir (checkpoint, trajectory); rerunning with the
-    same workdir resumes unfinished temperatures and reuses finished ones.
+    same workdir resumes unfinished temperatures and reuses finished ones, but only runs of the same MD
+    cell, potential identity, temperature and settings: anything else is refused, never reused.
     """
-    from perovscreen.executors import get_executor
-    from perovscreen.provenance import provenance
+    from perovscreen.core.provenance import provenance
+    from perovscreen.jobs.executors import get_executor
 
     settings = settings or MDSettings()
     analysis = analysis or AnalysisSettings()
     temps = sorted(float(t) for t in temperatures)
     if not temps or min(temps) <= 0:
         raise InputError("give at least one temperature > 0 K")
+    if len(set(temps)) != len(temps):
+        raise InputError(f"temperatures repeat: {temps}")
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if jobs < 1:
+        raise InputError(f"jobs must be >= 1, got {jobs}")
+    if identity is None:
+        identity = md_identity(potential, engine, model_path)
+    pot_name = potential if isinstance(potential, str) else type(potential).__name__
+    if engine != "ase" and model_path:
+        from perovscreen.md.classical import load_potential
+
+        potential = load_potential(model_path)
     cell, report = build_md_cell(structure, min_length, settings.mobile, vacancies, compensation, seed=settings.seed)
     cell = cell.copy()
     cell.remove_oxidation_states()
@@ -114,11 +177,17 @@ def run_md(structure: Structure, temperatures, settings: MDSettings | None = Non
 
         check_cell(atoms, resolve_potential(potential, atoms)[0])
     root = Path(workdir) if workdir else None
-    pot_name = potential if isinstance(potential, str) else type(potential).__name__
+    if root:  # never reuse or continue a run of another cell, potential, temperature or settings
+        for t in temps:
+            wd = root / f"T{t:g}K"
+            other = stored_keys(wd) - {run_key_for(atoms, t, settings, engine, potential, identity)}
+            if other:
+                raise InputError(f"{wd} belongs to a run with other settings (structure or MD cell, potential, "
+                                 "temperature or MD settings); use another work folder (--out) or remove it")
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
-    tasks = [{"atoms": atoms, "temperature": t, "settings": settings.to_dict(), "engine": engine,
-              "potential": potential, "device": device, "analysis": analysis.to_dict(), "threads": threads,
-              "workdir": str(root / f"T{t:g}K") if root else None} for t in temps]
+    tasks = [{"atoms": atoms, "temperature": t, "settings": settings, "engine": engine, "potential": potential,
+              "device": device, "analysis": analysis, "threads": threads, "model_path": model_path,
+              "identity": identity, "workdir": str(root / f"T{t:g}K") if root else None} for t in temps]
     done, failed = {}, {}
     ex = get_executor(executor, max_workers=jobs, address=address)
     try:
@@ -136,17 +205,18 @@ def run_md(structure: Structure, temperatures, settings: MDSettings | None = Non
         fit = arrhenius_from_results(results, analysis.target_T, seed=settings.seed)
     except InputError as exc:
         fit_err = str(exc)
-    params = {"temperatures": temps, "settings": settings.to_dict(), "analysis": analysis.to_dict(),
-              "engine": engine, "potential": pot_name, "min_length": min_length, "vacancies": vacancies,
-              "compensation": compensation}
-    out = MDResult(structure.composition.reduced_formula, engine, pot_name, report.to_dict(), settings.to_dict(),
-                   analysis.to_dict(), results, failed, fit, fit_err, provenance(params, files=files))
+    untag = lambda r: {k: v for k, v in r.to_dict().items() if not k.startswith("@")}  # noqa: E731
+    params = {"temperatures": temps, "settings": untag(settings), "analysis": untag(analysis),
+              "engine": engine, "potential": pot_name, "identity": identity, "min_length": min_length,
+              "vacancies": vacancies, "compensation": compensation}
+    out = MDResult(structure.composition.reduced_formula, engine, pot_name, report, settings, analysis, results,
+                   failed, fit, fit_err, identity, None, provenance(params, files=files))
     if root:
         root.mkdir(parents=True, exist_ok=True)
-        (root / "md_result.json").write_text(json.dumps(out.to_dict(), indent=1))
         from perovscreen.md.plots import plot_arrhenius, plot_msd
 
         plot_msd(results, root / "msd.png")
         if fit:
-            plot_arrhenius(fit, results, root / "arrhenius.png")
+            out.arrhenius_plot = str(plot_arrhenius(fit, results, root / "arrhenius.png"))
+        (root / "md_result.json").write_text(json.dumps(out.to_dict(), indent=1))
     return out

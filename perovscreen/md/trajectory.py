@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 
 
 @dataclass
@@ -92,6 +92,24 @@ def finished_run(wd: Path, key: str) -> MobileTrajectory | None:
             json.loads((wd / "run.json").read_text()).get("key") == key:
         return MobileTrajectory.load(wd / "trajectory.npz")
     return None
+
+
+def cell_fingerprint(atoms) -> dict:
+    """Species, positions and lattice of an MD cell (rounded to 1e-6 A), hashed."""
+    from perovscreen.core.hashing import value_hash
+
+    rnd = lambda a: (np.round(np.asarray(a, float), 6) + 0.0).tolist()  # noqa: E731  (+0.0: no -0.0)
+    return {"n_atoms": len(atoms), "species": value_hash(list(atoms.get_chemical_symbols())),
+            "positions": value_hash(rnd(atoms.positions)), "lattice": value_hash(rnd(atoms.cell.array))}
+
+
+def run_key(settings, temperature: float, atoms, identity, engine: str) -> str:
+    """What a trajectory depends on: the MD cell, the potential's identity, the engine, the temperature and
+    every setting but the checkpoint interval. A checkpoint or finished run is reused only on equal keys."""
+    from perovscreen.core.hashing import value_hash
+
+    return value_hash({"cell": cell_fingerprint(atoms), "potential": identity, "engine": engine,
+                       "temperature": float(temperature), "settings": settings.science()}, 32)
 
 
 def framework_drift(disp: np.ndarray, masses: np.ndarray) -> tuple:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from perovscreen.errors import ModelError
-from perovscreen.structures.intake import file_sha256 as sha256_file
+from perovscreen.core.errors import ModelError
+from perovscreen.core.hashing import file_sha256 as sha256_file
 
 CARD_FORMAT = "perovscreen.model_card/1"
 # types skops does not trust by default but which are plain fitted-estimator internals
@@ -32,7 +32,7 @@ def card_path(path) -> Path:
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    from perovscreen.provenance import library_versions as base
+    from perovscreen.core.provenance import library_versions as base
 
     return {**base(), "skops": version("skops")}
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from perovscreen.errors import InputError, ModelError
+from perovscreen.core.errors import InputError, ModelError
+from perovscreen.core.results import Estimate, Result
 from perovscreen.ml import conformal
 from perovscreen.ml.cv import grouped_folds
 from perovscreen.ml.forest import forest_predict
@@ -57,34 +58,16 @@ def _predict_raw(kind: str, est, X, aggregate: str = "mean") -> tuple[np.ndarray
 
 
 @dataclass
-class TargetPrediction:
-    value: float
-    lower: float
-    upper: float
-    level: float = 0.9
-    unit: str = ""
+class Prediction(Result):
+    """ML predictions for one composition or structure: an `Estimate` (conformal interval) per target."""
+    TYPE = "MLPrediction"
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Prediction:
     id: str
     formula: str | None = None
     file: str | None = None
     status: str = "ok"
     error: str | None = None
-    predictions: dict[str, TargetPrediction] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        d = {"id": self.id, "status": self.status, "error": self.error,
-             "predictions": {k: v.to_dict() for k, v in self.predictions.items()}}
-        if self.file is not None:
-            d["file"] = self.file
-        if self.formula is not None:
-            d["formula"] = self.formula
-        return d
+    predictions: dict[str, Estimate] = field(default_factory=dict)
 
 
 class PropertyModel:
@@ -190,8 +173,8 @@ class PropertyModel:
         units = units or {}
         res = []
         for i in range(n):
-            preds = {t: TargetPrediction(float(v[i]), float(lo[i]), float(hi[i]),
-                                         round(1 - self.alpha, 6), units.get(t, ""))
+            preds = {t: Estimate(float(v[i]), float(lo[i]), float(hi[i]), round(1 - self.alpha, 6),
+                                 units.get(t, ""), "split-conformal")
                      for t, (v, lo, hi) in arrs.items()}
             res.append(Prediction(ids[i], formulas[i] if formulas else None, files[i] if files else None,
                                   predictions=preds))

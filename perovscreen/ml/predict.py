@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 
-from perovscreen.errors import InputError, ModelError
+from perovscreen.core.errors import InputError, ModelError
+from perovscreen.core.results import json_str
 from perovscreen.features.composition import NAMES as COMPOSITION_NAMES, featurize_compositions, featurize_encoded
 from perovscreen.features.descriptors import compute_descriptors, formula_of, open_cache
-from perovscreen.features.formula import parse_formula
+from perovscreen.features.formula import composition_keys, encode_formulas_checked, parse_formula
 from perovscreen.ml.model import Prediction, PropertyModel
-from perovscreen.ml.train import load_property_model
-
-_MODELS: dict[str, tuple] = {}
-
 
 def read_compositions(path) -> list[dict]:
     """Entries {id, formula} from a JSON list of formula strings or of {"id", "formula"} objects."""
@@ -29,9 +27,10 @@ def read_compositions(path) -> list[dict]:
     out = []
     for i, item in enumerate(data):
         if isinstance(item, str):
-            out.append({"id": f"{Path(path).stem}-{i}", "formula": item})
+            out.append({"id": f"{Path(path).stem}-{i}", "formula": item, "file": str(path)})
         elif isinstance(item, dict) and isinstance(item.get("formula"), str):
-            out.append({"id": str(item.get("id", f"{Path(path).stem}-{i}")), "formula": item["formula"]})
+            out.append({"id": str(item.get("id", f"{Path(path).stem}-{i}")), "formula": item["formula"],
+                        "file": str(path)})
         else:
             raise InputError(f"{path}: entry {i} is neither a formula string nor an object with a 'formula' string")
     return out
@@ -64,6 +63,54 @@ def predict_formulas(model: PropertyModel, entries: list[dict], units=None, file
     return res
 
 
+def composition_rows(model: PropertyModel, card: dict, entries: list[dict]):
+    """Predictions for {id, formula} entries, serialised in bulk (the 10^6-row path of `ml predict`): each
+    line is `Prediction.to_dict()` as JSON (values to 6 significant digits); bad formulas give error rows."""
+    from perovscreen.jobs.runner import CompositionRows
+
+    n = len(entries)
+    formulas = [e["formula"] if isinstance(e.get("formula"), str) else "" for e in entries]
+    z, a, errors = encode_formulas_checked(formulas)
+    keys = ["composition:" + k for k in composition_keys(z, a)]
+    good = np.array([i not in errors for i in range(n)], bool)
+    arrs = model.predict_arrays(featurize_encoded(z[good], a[good])[:, _columns(model)]) if good.any() else {}
+    level, units = round(1 - model.alpha, 6), card.get("units") or {}
+    cols = []
+    for t, (v, lo, hi) in arrs.items():
+        head = f'"{t}":{{"@type":"Estimate","value":'
+        tail = f',"level":{level},"unit":{json_str(units.get(t, ""))},"method":"split-conformal"}}'
+        if np.isfinite(v).all() and np.isfinite(lo).all() and np.isfinite(hi).all():
+            cols.append([f'{head}{x:.6g},"lower":{y:.6g},"upper":{w:.6g}{tail}'
+                         for x, y, w in zip(v.tolist(), lo.tolist(), hi.tolist())])
+        else:
+            cols.append([f'{head}{_num(x)},"lower":{_num(y)},"upper":{_num(w)}{tail}'
+                         for x, y, w in zip(v.tolist(), lo.tolist(), hi.tolist())])
+    preds = [",".join(parts) for parts in zip(*cols)] if cols else [""] * int(good.sum())
+    fjson = json_str(entries[0].get("file") if entries else None)
+    lines, results, errs = [], [], []
+    it = iter(preds)
+    for i, e in enumerate(entries):
+        ident, form = json_str(str(e["id"])), json_str(formulas[i])
+        if i in errors:
+            keys[i] = f"composition-error:{e['id']}"
+            err = f"{e['id']}: {errors[i]}"
+            lines.append(f'{{"@type":"MLPrediction","@version":1,"id":{ident},"formula":{form},"file":{fjson},'
+                         f'"status":"error","error":{json_str(err)},"predictions":{{}}}}')
+            results.append(None)
+            errs.append(err)
+            continue
+        line = (f'{{"@type":"MLPrediction","@version":1,"id":{ident},"formula":{form},"file":{fjson},'
+                f'"status":"ok","error":null,"predictions":{{{next(it)}}}}}')
+        lines.append(line)
+        results.append(line)
+        errs.append(None)
+    return CompositionRows(keys, lines, results, errs, formulas)
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}" if math.isfinite(x) else f'"{x}"'
+
+
 def predict_bulk(model: PropertyModel, formulas=None, z=None, amounts=None, chunk: int = 100_000) -> dict:
     """{target: (value, lower, upper)} float32 arrays for many compositions, given as formula strings or
     as padded arrays (z, amounts) as for `featurize_encoded`; featurised and predicted chunk by chunk so
@@ -84,22 +131,15 @@ def predict_bulk(model: PropertyModel, formulas=None, z=None, amounts=None, chun
     return out
 
 
-def _cached_model(path: str):
-    if path not in _MODELS:
-        _MODELS[path] = load_property_model(path)
-    return _MODELS[path]
-
-
-def ml_stage(record, params: dict) -> dict:
-    """Batch-runner stage: predictions with intervals for one structure record."""
-    model, card = _cached_model(params["model_path"])
+def predict_structure(model: PropertyModel, card: dict, record, cache=None) -> Prediction:
+    """Predictions with intervals for one structure record (descriptors cached in `cache`)."""
     s = record.structure
     if card.get("descriptor_set") == "structure":
         uses_bvse = any(f.startswith("s_bvse") for f in model.features)
-        cache = open_cache(params.get("cache"))
-        d = compute_descriptors(s, cache=cache, bvse=uses_bvse)
+        d = compute_descriptors(s, cache=open_cache(cache), bvse=uses_bvse)
     else:
         d = compute_descriptors(formula_of(s))
     X = np.array([[d.get(f, np.nan) for f in model.features]], dtype=np.float32)
-    p = model.predict(X, ids=[record.id], units=card.get("units"))[0]
-    return {"predictions": {k: v.to_dict() for k, v in p.predictions.items()}, "model_sha256": card["sha256"]}
+    p = model.predict(X, ids=[record.id], formulas=[s.composition.reduced_formula], units=card.get("units"))[0]
+    p.file = getattr(record, "file", None)
+    return p

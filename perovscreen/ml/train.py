@@ -1,12 +1,13 @@
 """Train / save / load property models with model cards."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-from perovscreen.errors import ModelError
+from perovscreen.core.paths import models_root
+from perovscreen.core.errors import ModelError
+from perovscreen.core.provenance import provenance
 from perovscreen.features.descriptors import ALL_NAMES, COMPOSITION_NAMES, DESCRIPTOR_VERSION
 from perovscreen.ml.cards import load_model, save_model
 from perovscreen.ml.dataset import UNITS, TrainingTable
@@ -16,8 +17,7 @@ DEFAULT_TARGETS = ("log10_sigma", "Ea", "n_li_sites")
 
 
 def default_model_path(descriptor_set: str = "composition") -> Path:
-    base = os.environ.get("PEROVSCREEN_MODELS") or Path.home() / ".cache" / "perovscreen" / "models"
-    return Path(base) / f"ml_{descriptor_set}.skops"
+    return models_root() / f"ml_{descriptor_set}.skops"
 
 
 def usable_features(table: TrainingTable, structures: bool) -> list[str]:
@@ -49,12 +49,7 @@ def train_model(table: TrainingTable, targets=DEFAULT_TARGETS, kind: str = "rf",
 
 
 def save_property_model(model: PropertyModel, card: dict, path) -> Path:
-    try:
-        from perovscreen.provenance import provenance
-
-        card = {**card, "provenance": provenance({k: card.get(k) for k in ("kind", "targets", "descriptor_set")})}
-    except ImportError:
-        pass
+    card = {**card, "provenance": provenance({k: card.get(k) for k in ("kind", "targets", "descriptor_set")})}
     return save_model(model.to_state(), path, card)
 
 

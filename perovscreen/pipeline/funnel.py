@@ -1,12 +1,12 @@
-"""The screening funnel: (space ->) intake -> BVSE -> ML -> stability -> MD -> ranking -> report.
+"""The screening funnel: (space ->) intake -> BVSE -> ML -> stability -> MD -> ranking.
 
-Each stage runs through the batch runner, so results land in the store as they finish and a re-run
-(or a killed and restarted run) recomputes nothing finished. Each stage keeps a configurable number
-or fraction of the candidates; its wall time and what it removed are recorded.
+A list of stages with keep/order/accept rules. Each stage runs through the batch runner, so results land
+in the store as they finish and a re-run (or a killed and restarted run) recomputes nothing finished.
+Each stage keeps a configurable number or fraction of the candidates; its wall time and what it removed
+are recorded. The report layer (perovscreen.report) renders the returned `ScreenResult`.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -16,9 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from perovscreen.pipeline.batch import execute_batch
-from perovscreen.pipeline.config import keep_count
-from perovscreen.provenance import params_hash, provenance
+from perovscreen.bvse.core import BVSEResult
+from perovscreen.core.provenance import params_hash, provenance
+from perovscreen.core.results import Estimate, decode, encode
+from perovscreen.jobs.runner import RunOptions, execute_batch
+from perovscreen.md.runner import MDResult
+from perovscreen.ml.model import Prediction
+from perovscreen.pipeline.config import keep_count, stage_params
+from perovscreen.pipeline.stages import BVSE, INGEST, MD, ML, RELAX, STABILITY
+from perovscreen.potentials.stability import StabilityResult
 
 
 @dataclass
@@ -36,16 +42,17 @@ class StageLog:
 
 @dataclass
 class Candidate:
+    """One candidate and the typed result of every stage it went through."""
     id: str
     file: str
     formula: str | None = None
     identity: str | None = None
     key: str | None = None
     source: str = "cif"  # cif | space
-    bvse: dict | None = None
-    ml: dict | None = None
-    stability: dict | None = None
-    md: dict | None = None
+    bvse: BVSEResult | None = None
+    ml: Prediction | None = None
+    stability: StabilityResult | None = None
+    md: MDResult | None = None
     measured: dict | None = None
     front: int | None = None
     score: float | None = None
@@ -56,21 +63,18 @@ class Candidate:
         """Lowest finite percolation barrier (the easiest long-range path), inf when none."""
         if not self.bvse:
             return math.nan
-        vals = [float(v) for v in self.bvse["barriers"].values()]
+        vals = [float(v) for v in self.bvse.barriers.values()]
         return min(vals) if vals else math.inf
 
-    def pred(self, target: str) -> dict | None:
-        return ((self.ml or {}).get("predictions") or {}).get(target)
+    def pred(self, target: str) -> Estimate | None:
+        return self.ml.predictions.get(target) if self.ml else None
+
+    def value(self, target: str, default=math.nan) -> float:
+        p = self.pred(target)
+        return p.value if p else default
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"barrier": self.barrier}
-
-
-def _batch_args(cfg: dict, paths, db) -> argparse.Namespace:
-    r = cfg["run"]
-    return argparse.Namespace(paths=[str(p) for p in paths], ion=r["ion"], db=str(db), json=False, jobs=r["jobs"],
-                              executor=r["executor"], address=r["address"] or None, max_atoms=r["max_atoms"],
-                              force=False, quiet=True)
+        return {k: encode(getattr(self, k)) for k in self.__dataclass_fields__} | {"barrier": self.barrier}
 
 
 class Funnel:
@@ -81,17 +85,19 @@ class Funnel:
         self.db = self.out / "perovscreen.db"
         self.stages: list[StageLog] = []
         self.log = log
-        self.space_summary: dict | None = None
+        r = cfg["run"]
+        self.opts = RunOptions(db=str(self.db), jobs=r["jobs"], executor=r["executor"], address=r["address"] or None,
+                               quiet=True, ion=r["ion"], max_atoms=r["max_atoms"])
 
     def say(self, msg: str) -> None:
         print(f"[screen] {msg}", file=self.log, flush=True)
 
-    def _stage(self, name, cands, func, params, keep=None, order=None, accept=None) -> list[Candidate]:
-        """Run one stage over `cands`, attach results, keep the best `keep` (by `order`)."""
+    def _stage(self, stage, cands, params, keep=None, order=None, accept=None) -> list[Candidate]:
+        """Run `stage` over `cands`, attach typed results, keep the best `keep` (by `order`)."""
         t0 = time.perf_counter()
-        self.say(f"{name}: {len(cands)} candidates")
+        self.say(f"{stage.name}: {len(cands)} candidates")
         files = sorted({c.file for c in cands})
-        rows = execute_batch(_batch_args(self.cfg, files, self.db), name, func, params)
+        rows = execute_batch(stage, files, params, self.opts)
         by_key = {r["key"]: r for r in rows}
         kept, removed = [], {}
         for c in cands:
@@ -99,9 +105,7 @@ class Funnel:
             if r is None or r["status"] != "ok":
                 removed[c.id] = (r or {}).get("error") or "not run"
                 continue
-            res = {k: v for k, v in r.items() if k not in ("id", "file", "key", "status", "error", "formula",
-                                                           "identity", "duplicate_of", "resumed", "seconds")}
-            setattr(c, name if name != "ingest" else "source", res if name != "ingest" else c.source)
+            setattr(c, stage.name, decode(r["result"]))
             if accept and (why := accept(c)):
                 removed[c.id] = why
                 continue
@@ -110,19 +114,16 @@ class Funnel:
             kept.sort(key=order)
             n = keep_count(keep, len(kept))
             for c in kept[n:]:
-                removed[c.id] = f"not in the best {n} by {name}"
+                removed[c.id] = f"not in the best {n} by {stage.name}"
             kept = kept[:n]
-        self.stages.append(StageLog(name, len(cands), len(kept), time.perf_counter() - t0, removed))
+        self.stages.append(StageLog(stage.name, len(cands), len(kept), time.perf_counter() - t0, removed))
         return kept
 
     def relax_prototypes(self, folder: Path) -> list[str]:
         """Relax the generated prototypes with the universal potential (resumable batch stage); the relaxed
         CIFs go to candidates_relaxed/, a prototype whose relaxation failed goes on unrelaxed (reason logged)."""
-        from perovscreen.potentials.tasks import relax_stage
-
-        t0, c = time.perf_counter(), self.cfg["space"]
-        params = {"calculator": c["calculator"], "fmax": c["fmax"], "steps": c["steps"]}
-        rows = execute_batch(_batch_args(self.cfg, [folder], self.db), "relax", relax_stage, params)
+        t0 = time.perf_counter()
+        rows = execute_batch(RELAX, [folder], stage_params(self.cfg, "relax"), self.opts)
         dest = self.out / "candidates_relaxed"
         dest.mkdir(parents=True, exist_ok=True)
         files, failed = [], {}
@@ -138,7 +139,7 @@ class Funnel:
 
     def intake(self, paths) -> list[Candidate]:
         t0 = time.perf_counter()
-        rows = execute_batch(_batch_args(self.cfg, paths, self.db), "ingest", None, {})
+        rows = execute_batch(INGEST, paths, None, self.opts)
         cands, removed = [], {}
         for r in rows:
             if r["status"] != "ok":
@@ -152,60 +153,50 @@ class Funnel:
         return cands
 
     def bvse(self, cands):
-        from perovscreen.bvse.core import bvse_stage
-
-        c = self.cfg["bvse"]
-        return self._stage("bvse", cands, bvse_stage, {"resolution": c["resolution"], "cutoff": c["cutoff"]},
-                           keep=c["keep"], order=lambda x: x.barrier)
+        return self._stage(BVSE, cands, stage_params(self.cfg, "bvse"), keep=self.cfg["bvse"]["keep"],
+                           order=lambda x: x.barrier)
 
     def ml(self, cands):
-        from perovscreen.ml.predict import ml_stage
-
-        path = ensure_ml_model(self.cfg["ml"]["model"], self.say, self.cfg["ml"]["structures"], cache=self.db)
         c = self.cfg["ml"]
-        return self._stage("ml", cands, ml_stage, {"model_path": str(path), "cache": str(self.db)},
-                           keep=c["keep"], order=lambda x: -(x.pred("log10_sigma") or {}).get("value", -99))
+        path = ensure_ml_model(c["model_path"], self.say, c["descriptors"] == "structure", cache=self.db)
+        params = stage_params(self.cfg, "ml", model_path=str(path), cache=c["cache"] or str(self.db))
+        return self._stage(ML, cands, params, keep=c["keep"], order=lambda x: -x.value("log10_sigma", -99))
 
     def stability(self, cands):
-        from perovscreen.pipeline.stages import stability_ordered_stage
-
         c = self.cfg["stability"]
-        params = {"calculator": c["calculator"], "relax_candidate": c["relax"], "fmax": c["fmax"],
-                  "steps": c["steps"], "min_length": c["min_length"], "seed": self.cfg["run"]["seed"]}
         limit = c["max_e_above_hull"]
-        self._warm_references(cands, c)
+        params = stage_params(self.cfg, "stability")
+        self._warm_references(cands, params)
 
         def accept(x):
-            e = x.stability.get("e_above_hull")
+            e = x.stability.e_above_hull
             return f"E_hull {e:.3f} eV/atom > {limit}" if e is not None and e > limit else None
 
-        return self._stage("stability", cands, stability_ordered_stage, params, keep=c["keep"],
-                           order=lambda x: x.stability.get("e_above_hull", 9.9), accept=accept)
+        return self._stage(STABILITY, cands, params, keep=c["keep"], order=lambda x: x.stability.e_above_hull,
+                           accept=accept)
 
-    def _warm_references(self, cands, c) -> None:
+    def _warm_references(self, cands, params) -> None:
         """Relax the competing phases once, in parallel, before the candidates' workers need them."""
         from pymatgen.core import Composition
 
-        from perovscreen.executors import get_executor
+        from perovscreen.jobs.executors import get_executor
         from perovscreen.potentials.stability import warm_references
 
+        if not params.use_references:
+            return
         t0 = time.perf_counter()
         elements = {el.symbol for x in cands if x.formula for el in Composition(x.formula).elements}
-        r = self.cfg["run"]
-        with get_executor(r["executor"], max_workers=r["jobs"], address=r["address"] or None) as ex:
-            names = warm_references(elements, c["calculator"], c["fmax"], c["steps"], executor=ex)
+        o = self.opts
+        with get_executor(o.executor, max_workers=o.jobs, address=o.address) as ex:
+            names = warm_references(elements, params.calculator, params.fmax, params.steps, params.cache or None,
+                                    executor=ex, **params.calc_kw())
         self.say(f"stability: {len(names)} reference phases ready ({time.perf_counter() - t0:.0f} s)")
 
     def md(self, cands):
-        from perovscreen.pipeline.stages import md_record_stage
-
         c = self.cfg["md"]
-        top = sorted(cands, key=lambda x: -((x.pred("log10_sigma") or {}).get("value", -99)))[: int(c["top"])]
-        params = {k: c[k] for k in ("temperatures", "time_ps", "timestep_fs", "equilibration_ps", "min_length",
-                                    "calculator", "vacancies")} | {"seed": self.cfg["run"]["seed"],
-                                                                    "workdir": str(self.out / "md"),
-                                                                    "jobs": self.cfg["run"]["jobs"]}
-        self._stage("md", top, md_record_stage, params)
+        top = sorted(cands, key=lambda x: -x.value("log10_sigma", -99))[: int(c["top"])]
+        params = stage_params(self.cfg, "md", workdir=str(self.out / "md"), jobs=self.cfg["run"]["jobs"])
+        self._stage(MD, top, params)
         return cands
 
 
@@ -262,8 +253,8 @@ def rank(cands, weights: dict) -> list:
     if not cands:
         return []
     names = ["log10_sigma", "barrier", "e_above_hull"]
-    v = np.array([[(c.pred("log10_sigma") or {}).get("value", np.nan), c.barrier,
-                   (c.stability or {}).get("e_above_hull", np.nan)] for c in cands], float)
+    v = np.array([[c.value("log10_sigma"), c.barrier,
+                   c.stability.e_above_hull if c.stability else np.nan] for c in cands], float)
     v[~np.isfinite(v)] = np.nan
     maximize = [True, False, False]
     fronts = pareto_fronts(v, maximize)
@@ -272,18 +263,31 @@ def rank(cands, weights: dict) -> list:
     for c, f, s in zip(cands, fronts, score):
         c.front, c.score = int(f), float(s)
     ranked = sorted(cands, key=lambda c: (c.front, -c.score))
-    lo = np.array([(c.pred("log10_sigma") or {}).get("lower", np.nan) for c in ranked])
-    hi = np.array([(c.pred("log10_sigma") or {}).get("upper", np.nan) for c in ranked])
+    lo = np.array([c.pred("log10_sigma").lower if c.pred("log10_sigma") else np.nan for c in ranked])
+    hi = np.array([c.pred("log10_sigma").upper if c.pred("log10_sigma") else np.nan for c in ranked])
     ov = overlaps_leader(lo, hi, 0)
     for c, o in zip(ranked, ov):
         c.overlaps_leader = bool(o)
     return ranked
 
 
-def run_screen(paths=(), space=None, cfg: dict | None = None) -> dict:
-    """The whole funnel; returns {"ranked": [...], "report": path, "stages": [...]}."""
+@dataclass
+class ScreenResult:
+    """What a funnel run produced (the report layer renders it)."""
+    ranked: list
+    stages: list
+    config: dict
+    provenance: dict
+    out: Path
+    db: Path
+    all_bvse: list = field(default_factory=list)
+    space: dict | None = None
+    seconds: float = 0.0
+
+
+def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
+    """The whole funnel; writes ranking.json (and the store) under cfg["run"]["out"]."""
     from perovscreen.pipeline.config import validate_config
-    from perovscreen.pipeline.report import write_report
 
     cfg = cfg or validate_config({})
     t0 = time.perf_counter()
@@ -298,11 +302,12 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> dict:
         spec = load_space(space) if isinstance(space, (str, Path)) else space
         ts = time.perf_counter()
         comp_model, _ = load_property_model(ensure_ml_model("", f.say, structures=False))
-        space_summary = space_candidates(spec, comp_model, f.out / "candidates", cfg["space"]["keep"],
-                                         cfg["space"]["min_length"], cfg["run"]["seed"])
+        sp = cfg["space"]
+        space_summary = space_candidates(spec, comp_model, f.out / "candidates", int(sp["keep"]), sp["min_length"],
+                                         sp["seed"])
         f.stages.append(StageLog("space", space_summary["n_enumerated"], len(space_summary["selected"]),
                                  time.perf_counter() - ts, {}))
-        paths += f.relax_prototypes(f.out / "candidates") if cfg["space"]["relax"] else [str(f.out / "candidates")]
+        paths += f.relax_prototypes(f.out / "candidates") if sp["relax"] else [str(f.out / "candidates")]
     cands = f.intake(paths)
     all_bvse: list[float] = []
     if cfg["bvse"]["enabled"]:
@@ -322,6 +327,4 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> dict:
                                                     "space": space_summary,
                                                     "ranked": [c.to_dict() for c in ranked]}, indent=1,
                                                    default=str))
-    report = write_report(f, ranked, all_bvse, cfg, prov, space_summary, time.perf_counter() - t0)
-    f.say(f"report: {report} ({time.perf_counter() - t0:.1f} s)")
-    return {"ranked": ranked, "report": report, "stages": f.stages, "space": space_summary}
+    return ScreenResult(ranked, f.stages, cfg, prov, f.out, f.db, all_bvse, space_summary, time.perf_counter() - t0)

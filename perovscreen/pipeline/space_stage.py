@@ -14,7 +14,7 @@ from perovscreen.structures.space import SpaceSpec, SpaceTable, enumerate_space
 def score_table(model, table: SpaceTable, rows: np.ndarray, chunk: int = 200_000) -> dict:
     """{target: (value, lower, upper)} arrays for compositions `rows` of the table, with the composition
     model's 90% intervals; featurised straight from occupancy arrays, in chunks (bounded memory)."""
-    from perovscreen.errors import ModelError
+    from perovscreen.core.errors import ModelError
     from perovscreen.features.composition import NAMES, featurize_encoded
 
     missing = [f for f in model.features if f not in NAMES]

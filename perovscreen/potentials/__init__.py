@@ -1,5 +1,5 @@
 """Universal potentials (CHGNet, SevenNet, matgl, any ASE calculator), stability, graph property networks."""
-from perovscreen._lazy import lazy_exports
+from perovscreen.core.lazy import lazy_exports
 
 _EXPORTS = {"get_calculator": "calculators", "relax": "tasks", "single_point": "tasks", "single_points": "tasks"}
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from monty.json import MontyEncoder
@@ -19,22 +19,24 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
-from perovscreen.errors import InputError
+from perovscreen.core.paths import cache_dir as _cache_dir
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Result
+from perovscreen.structures.safe_json import check_classes, read_json, structure_classes
 from perovscreen.potentials.calculators import get_calculator
 from perovscreen.potentials.references import MOLECULES, references_for
 from perovscreen.potentials.tasks import relax
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    """Reference cache: ``path``, else $PEROVSCREEN_CACHE/references, else ~/.cache/perovscreen/references."""
-    if path is not None:
-        return Path(path)
-    root = os.environ.get("PEROVSCREEN_CACHE") or Path.home() / ".cache" / "perovscreen"
-    return Path(root) / "references"
+    """Reference cache: ``path``, else <cache root>/references."""
+    return _cache_dir("references", path)
 
 
 @dataclass
-class StabilityResult:
+class StabilityResult(Result):
+    TYPE = "StabilityResult"
+
     formula: str
     energy_per_atom: float  # eV/atom, potential's total energy of the (relaxed) candidate
     e_above_hull: float  # eV/atom, >= 0
@@ -45,9 +47,7 @@ class StabilityResult:
     n_references: int
     stand_ins: list = field(default_factory=list)
     relaxed: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    ordering: dict | None = None  # report of the ordered approximant a disordered input was evaluated on
 
 
 def _tag(calculator, kw: dict) -> str | None:
@@ -99,7 +99,7 @@ def warm_references(elements, calculator: str = "chgnet", fmax: float = 0.05, st
 
     Later `reference_entries` calls, in any process, read the cache instead of relaxing again.
     """
-    from perovscreen.executors import SerialExecutor
+    from perovscreen.jobs.executors import SerialExecutor
 
     tag = _tag(calculator, kw)
     if tag is None:
@@ -114,25 +114,39 @@ def warm_references(elements, calculator: str = "chgnet", fmax: float = 0.05, st
 
 
 def load_entries(path: str | os.PathLike) -> list[ComputedEntry]:
-    """A JSON list of pymatgen ComputedEntry / ComputedStructureEntry dicts (e.g. an MP export)."""
-    from monty.json import MontyDecoder
+    """A JSON list of pymatgen ComputedEntry / ComputedStructureEntry dicts (e.g. an MP export).
 
+    Read as data: plain JSON, every ``@module``/``@class`` checked against the allowed pymatgen classes before
+    pymatgen's ``from_dict`` sees it; anything else is an ``InputError`` naming the file."""
+    from pymatgen.entries import computed_entries as ce
+
+    # pymatgen's from_dict decodes nested dicts with MontyDecoder, which imports whatever @module a dict names:
+    # every reference is checked first. Names come from the classes (pymatgen.core.entries now) plus the
+    # legacy pymatgen.entries.computed_entries.
+    entry_classes = [ComputedEntry, ComputedStructureEntry, ce.EnergyAdjustment, ce.ConstantEnergyAdjustment,
+                     ce.ManualEnergyAdjustment, ce.CompositionEnergyAdjustment, ce.TemperatureEnergyAdjustment]
+    allowed = structure_classes()
+    allowed.setdefault("pymatgen.entries.computed_entries", set()).update(c.__name__ for c in entry_classes)
+    for c in entry_classes:
+        allowed.setdefault(c.__module__, set()).add(c.__name__)
     p = Path(path)
     if not p.is_file():
         raise InputError(f"entries file not found: {p}")
-    try:
-        data = json.loads(p.read_text(), cls=MontyDecoder)
-    except ValueError as exc:
-        raise InputError(f"{p}: not valid JSON ({exc})") from None
+    data = read_json(p)
     data = data if isinstance(data, list) else [data]
     out = []
-    for d in data:
-        if isinstance(d, dict):
-            cls = ComputedStructureEntry if "structure" in d else ComputedEntry
-            d = cls.from_dict(d)
-        if not isinstance(d, ComputedEntry):
-            raise InputError(f"{p}: expected ComputedEntry objects, found {type(d).__name__}")
-        out.append(d)
+    for i, d in enumerate(data):
+        if not isinstance(d, dict):
+            raise InputError(f"{p}: entry {i} is a {type(d).__name__}, expected a ComputedEntry dict")
+        check_classes(d, allowed, f"{p}: entry {i}")
+        name = d.get("@class", "ComputedStructureEntry" if "structure" in d else "ComputedEntry")
+        if name not in ("ComputedEntry", "ComputedStructureEntry"):
+            raise InputError(f"{p}: entry {i} is a {name}, expected ComputedEntry or ComputedStructureEntry")
+        cls = ComputedStructureEntry if name == "ComputedStructureEntry" else ComputedEntry
+        try:
+            out.append(cls.from_dict(d))
+        except Exception as exc:  # missing keys, bad values
+            raise InputError(f"{p}: entry {i} is not a valid {name} ({type(exc).__name__}: {exc})") from None
     return out
 
 
@@ -146,6 +160,8 @@ def energy_above_hull(structure: Structure, calculator="chgnet", entries=None, u
     """
     if not structure.is_ordered:
         raise InputError(f"{structure.formula}: partial occupancies; evaluate an ordered approximant")
+    structure = structure.copy()
+    structure.remove_oxidation_states()  # the phase diagram compares elements, not Li+ with Li
     elements = {el.symbol for el in structure.composition.elements}
     calc = get_calculator(calculator, **kw)
     comp = []
@@ -183,13 +199,5 @@ def energy_above_hull(structure: Structure, calculator="chgnet", entries=None, u
                            backend_name(calc), len(comp), stand_ins, relax_candidate)
 
 
-def stability_stage(record, params: dict) -> dict:
-    """Batch-runner stage: energy above hull of one StructureRecord."""
-    p = dict(params)
-    res = energy_above_hull(record.structure, p.pop("calculator", "chgnet"), **p)
-    return res.to_dict()
-
-
 __all__ = ["StabilityResult", "energy_above_hull", "reference_entries", "warm_references", "load_entries",
-           "stability_stage",
            "cache_dir", "MOLECULES"]

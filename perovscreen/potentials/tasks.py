@@ -3,23 +3,26 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
+from pymatgen.io.cif import CifWriter
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Result, transient
 from perovscreen.potentials.calculators import backend_name, get_calculator
 
 OPTIMIZERS = ("FIRE", "BFGS")
 
 
 @dataclass
-class SinglePoint:
+class SinglePoint(Result):
     """Energy (eV), energy per atom, forces (eV/A, n x 3) and stress (eV/A^3, ASE Voigt order, 6)."""
+    TYPE = "SinglePoint"
 
     formula: str
     n_atoms: int
@@ -29,17 +32,16 @@ class SinglePoint:
     stress: list
     backend: str
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
     @property
     def fmax(self) -> float:
         return float(np.linalg.norm(np.asarray(self.forces), axis=1).max())
 
 
 @dataclass
-class Relaxation:
-    """Result of a relaxation; ``trajectory`` holds energy/fmax/volume per optimizer step."""
+class Relaxation(Result):
+    """Result of a relaxation; ``trajectory`` holds energy/fmax/volume per optimizer step; ``cif`` the
+    relaxed cell (the structure itself stays in memory)."""
+    TYPE = "Relaxation"
 
     formula: str
     n_atoms: int
@@ -55,13 +57,9 @@ class Relaxation:
     final_volume: float
     backend: str
     seconds: float
-    structure: Structure = field(repr=False)
+    cif: str = ""
+    structure: Structure | None = transient()
     trajectory: list = field(default_factory=list, repr=False)
-
-    def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k != "structure"}
-        d["structure"] = self.structure.as_dict()
-        return d
 
 
 def to_atoms(structure: Structure | Atoms) -> Atoms:
@@ -164,18 +162,7 @@ def relax(structure: Structure | Atoms, calculator: str | Calculator = "chgnet",
     n = len(atoms)
     return Relaxation(s.composition.reduced_formula, n, e0, e1, e1 / n, fmax_final, opt.get_number_of_steps(),
                       converged, opt_name, relax_cell, v0, float(atoms.get_volume()), backend_name(calc),
-                      time.perf_counter() - t0, s, traj)
+                      time.perf_counter() - t0, str(CifWriter(s)), s, traj)
 
 
 __all__ = ["SinglePoint", "Relaxation", "single_point", "single_points", "relax", "to_atoms"]
-
-
-def relax_stage(record, params: dict) -> dict:
-    """Batch-runner stage: relax one StructureRecord; returns energies, convergence and the relaxed CIF."""
-    from pymatgen.io.cif import CifWriter
-
-    p = dict(params)
-    r = relax(record.structure, p.pop("calculator", "chgnet"), **p)
-    d = {k: v for k, v in r.to_dict().items() if k not in ("structure", "trajectory")}
-    d["cif"] = str(CifWriter(r.structure))
-    return d

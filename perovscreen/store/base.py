@@ -31,6 +31,10 @@ class Store(ABC):
     def put_run(self, run: RunRecord) -> None: ...
 
     @abstractmethod
+    def put_compositions(self, structures: list[tuple], runs: list[tuple], params: dict, provenance: dict) -> None:
+        """Many composition subjects and their runs in one transaction."""
+
+    @abstractmethod
     def get_run(self, structure_key: str, stage: str, params_hash: str) -> RunRecord | None: ...
 
     @abstractmethod

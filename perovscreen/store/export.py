@@ -30,6 +30,9 @@ def export_runs(runs: list[dict], fmt: str = "csv") -> str:
         row = {k: r[k] for k in ("id", "file", "formula", "identity", "stage", "status", "error", "seconds",
                                  "params_hash", "structure_key")}
         row["code_version"] = (r.get("provenance") or {}).get("code_version")
+        key = r.get("params") or {}
+        row["stage_version"] = key.get("version")
+        row.update(_flatten(key.get("identities") or {}, "model."))  # weights, model and reference-set hashes
         row.update(_flatten(r.get("result") or {}, "result."))
         rows.append(row)
     fields = list(dict.fromkeys(k for row in rows for k in row))

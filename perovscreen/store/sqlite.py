@@ -1,12 +1,14 @@
 """SQLite results store: one file, WAL journal, one transaction per write (safe under SIGKILL)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
 from perovscreen.store.base import RunRecord, Store
 
+SHARED = "@shared:"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS structures (
     key TEXT PRIMARY KEY, id TEXT, file TEXT, file_hash TEXT, identity TEXT, formula TEXT, ion TEXT,
@@ -21,6 +23,12 @@ CREATE TABLE IF NOT EXISTS runs (
     UNIQUE (structure_key, stage, params_hash)
 );
 CREATE INDEX IF NOT EXISTS runs_stage ON runs (stage);
+CREATE TABLE IF NOT EXISTS compositions (
+    key TEXT PRIMARY KEY, id TEXT, file TEXT, file_hash TEXT, formula TEXT, ion TEXT, error TEXT
+);
+CREATE TABLE IF NOT EXISTS shared (
+    hash TEXT PRIMARY KEY, value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cache (
     namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated TEXT DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (namespace, key)
@@ -35,7 +43,9 @@ class SQLiteStore(Store):
         self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk inserts with hashed keys stay in memory
         self.conn.executescript(SCHEMA)
+        self._shared: dict = {}
 
     def _write(self, sql: str, args: tuple) -> None:
         with self.conn:  # BEGIN ... COMMIT, rolled back on error
@@ -59,6 +69,25 @@ class SQLiteStore(Store):
              run.error, run.error_kind, run.seconds, json.dumps(run.result, default=str),
              json.dumps(run.provenance, default=str), run.started, run.finished))
 
+    def put_compositions(self, structures: list[tuple], runs: list[tuple], params: dict, provenance: dict) -> None:
+        """Many composition subjects and their runs in one transaction (shared params and provenance).
+        structures: (key, id, file, file_hash, formula, ion, error); runs: (key, stage,
+        params_hash, status, result JSON or None, error, error_kind, seconds, finished)."""
+        shared = [json.dumps(params, default=str), json.dumps(provenance, default=str)]
+        refs = [SHARED + hashlib.sha256(s.encode()).hexdigest()[:20] for s in shared]
+        ptext, prov = refs  # a batch's rows share their parameters and provenance: stored once
+        rrows = [(k, st, ph, ptext, status, err, kind, sec, res, prov, fin, fin)
+                 for k, st, ph, status, res, err, kind, sec, fin in runs]
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany("INSERT OR IGNORE INTO shared (hash, value) VALUES (?,?)",
+                                  [(r[len(SHARED):], s) for r, s in zip(refs, shared)])
+            self.conn.executemany("INSERT OR REPLACE INTO compositions (key, id, file, file_hash, formula, ion, error)"
+                                  " VALUES (?,?,?,?,?,?,?)", structures)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO runs (structure_key, stage, params_hash, params, status, error, error_kind,"
+                " seconds, result, provenance, started, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rrows)
+
     def get_run(self, structure_key: str, stage: str, params_hash: str) -> RunRecord | None:
         row = self.conn.execute(
             "SELECT structure_key, stage, params_hash, status, result, error, error_kind, seconds, params,"
@@ -67,12 +96,26 @@ class SQLiteStore(Store):
         if row is None:
             return None
         return RunRecord(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None, row[5], row[6],
-                         row[7], json.loads(row[8]), json.loads(row[9]), row[10] or "", row[11] or "")
+                         row[7], self._json(row[8]), self._json(row[9]), row[10] or "", row[11] or "")
+
+    def _json(self, text):
+        """A JSON column value; batch rows refer to one shared copy ("@shared:<hash>")."""
+        if not text:
+            return None
+        if text.startswith(SHARED):
+            h = text[len(SHARED):]
+            if h not in self._shared:
+                row = self.conn.execute("SELECT value FROM shared WHERE hash=?", (h,)).fetchone()
+                self._shared[h] = json.loads(row[0]) if row else None
+            return self._shared[h]
+        return json.loads(text)
 
     def runs(self, stage: str | None = None) -> list[dict]:
-        sql = ("SELECT r.run_id, r.structure_key, s.id, s.file, s.formula, s.identity, r.stage, r.params_hash,"
+        sql = ("SELECT r.run_id, r.structure_key, COALESCE(s.id, c.id), COALESCE(s.file, c.file),"
+               " COALESCE(s.formula, c.formula), s.identity, r.stage, r.params_hash,"
                " r.status, r.error, r.error_kind, r.seconds, r.result, r.params, r.provenance, r.finished"
-               " FROM runs r LEFT JOIN structures s ON s.key = r.structure_key")
+               " FROM runs r LEFT JOIN structures s ON s.key = r.structure_key"
+               " LEFT JOIN compositions c ON c.key = r.structure_key")
         args: tuple = ()
         if stage:
             sql += " WHERE r.stage = ?"
@@ -83,7 +126,7 @@ class SQLiteStore(Store):
         for row in self.conn.execute(sql + " ORDER BY r.run_id", args):
             d = dict(zip(cols, row))
             for k in ("result", "params", "provenance"):
-                d[k] = json.loads(d[k]) if d[k] else None
+                d[k] = self._json(d[k])
             out.append(d)
         return out
 

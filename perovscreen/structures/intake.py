@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Structure
 
-from perovscreen.errors import InputError
+from perovscreen.core.hashing import file_sha256
+from perovscreen.structures.safe_json import load_structure_json
+from perovscreen.core.errors import InputError
 from perovscreen.structures.identity import identity_hash
 
 DEFAULT_MAX_ATOMS = 2000
@@ -58,14 +60,6 @@ class StructureRecord:
         d.pop("structure")
         d["key"] = self.key
         return d
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def expand_paths(paths) -> list[Path]:
@@ -114,7 +108,8 @@ def _read_file(path: Path) -> list[Structure]:
 
                 structures = CifParser(str(path), occupancy_tolerance=1.05).parse_structures(primitive=False)
             else:
-                structures = [Structure.from_file(str(path))]
+                structures = [load_structure_json(path) if path.suffix.lower() == ".json"
+                              else Structure.from_file(str(path))]
     except Exception as exc:  # pymatgen raises many types for malformed input
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: could not parse structure ({msg[:200]})") from None

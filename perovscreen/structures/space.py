@@ -18,7 +18,6 @@ compositions in about a second) and each candidate records the first filter that
 from __future__ import annotations
 
 import itertools
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
+from perovscreen.structures.radii import bartel_tau, goldschmidt_t, shannon_radius
 
 # site multiplicity per formula unit; antiperovskites X3BA are written with Li on X (e.g. Li3OCl:
 # X = Li+, B = O2-, A = Cl-)
@@ -39,8 +39,6 @@ FAMILIES = {
 CN = {"A": "XII", "B": "VI", "X": "VI"}
 ANTI_CN = {"A": "XII", "B": "VI", "X": "VI"}
 FILTERS = ("neutrality", "electronegativity", "tolerance", "tau")
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
-          "XI": 11, "XII": 12, "XIV": 14, "IVSQ": 4, "IIIPY": 3, "IVPY": 4}
 
 
 @dataclass(frozen=True)
@@ -73,20 +71,6 @@ class SpaceSpec:
     raw: dict = field(default_factory=dict)
 
 
-def shannon_radius(element: str, oxidation: int, cn: str) -> float:
-    """Shannon ionic radius (A) at coordination `cn`, else at the nearest tabulated coordination."""
-    from pymatgen.core import Element
-
-    table = Element(element).data.get("Shannon radii", {}).get(str(oxidation))
-    if not table:
-        raise InputError(f"no Shannon radius for {element}{oxidation:+d}")
-    want = _ROMAN[cn]
-    key = cn if cn in table else min(table, key=lambda k: (abs(_ROMAN.get(k, 99) - want), -_ROMAN.get(k, 0)))
-    spins = table[key]
-    entry = spins.get("High Spin") or spins.get("") or next(iter(spins.values()))
-    return float(entry["ionic_radius"])
-
-
 def _parse_candidate(item, site: str, where: str, cn: str) -> Candidate:
     from smact import Element as SmactElement
 
@@ -106,7 +90,7 @@ def _parse_candidate(item, site: str, where: str, cn: str) -> Candidate:
                          f"(known: {sm.oxidation_states})")
     if sm.pauling_eneg is None:
         raise InputError(f"{where}: site {site}: no Pauling electronegativity for {el}")
-    return Candidate(el, ox, shannon_radius(el, ox, cn), float(sm.pauling_eneg))
+    return Candidate(el, ox, shannon_radius(el, ox, cn, strict=True), float(sm.pauling_eneg))
 
 
 def parse_space(data: dict, where: str = "space") -> SpaceSpec:
@@ -275,12 +259,8 @@ def enumerate_space(spec: SpaceSpec) -> SpaceTable:
     en_cat = np.max([g[n]["en_max_cation"] for n in names], axis=0)
     en_an = np.min([g[n]["en_min_anion"] for n in names], axis=0)
     rA, rB, rX = g["A"]["radius"], g["B"]["radius"], g["X"]["radius"]
-    t = (rA + rX) / (math.sqrt(2) * (rB + rX))
-    nA = np.abs(g["A"]["q"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = rA / rB
-        tau = rX / rB - nA * (nA - ratio / np.log(ratio))
-    tau = np.where(rA > rB, tau, np.inf)
+    t = goldschmidt_t(rA, rB, rX)
+    tau = bartel_tau(rA, rB, rX, np.abs(g["A"]["q"]))
     if spec.family == "antiperovskite":
         tau = np.full_like(t, np.nan)
     removed = np.full(len(charge), "", dtype=object)

@@ -5,7 +5,7 @@ import pytest
 
 from perovscreen.structures.examples import write_examples
 
-cli = pytest.importorskip("perovscreen.cli")
+cli = pytest.importorskip("perovscreen.cli.main")
 
 
 def test_bvse_cli_batch_resume_and_csv(tmp_path, capsys):

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from perovscreen.bvse import compute_bvse, bvse_stage
+from perovscreen.bvse import compute_bvse
+from perovscreen.bvse.stage import BVSE, run_bvse
 from perovscreen.bvse.framework import COULOMB_EV_A
 from perovscreen.bvse.params import load_table
 from perovscreen.bvse.writers import read_cube, read_grd
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.structures import get_example
 
 
@@ -197,8 +198,8 @@ def test_writers_round_trip(lfp, tmp_path):
 
 def test_stage_function_json(lfp):
     rec = SimpleNamespace(structure=lfp, ion="Li")
-    out = bvse_stage(rec, {"resolution": 0.3, "cutoff": 10.0})
+    out = run_bvse(rec, BVSE.make(resolution=0.3, cutoff=10.0)).to_dict()
     json.dumps(out)
-    assert out["barriers"]["E1D"] < 1.0 and out["ion"] == "Li+1"
+    assert out["barriers"]["E1D"] < 1.0 and out["ion"] == "Li+1" and out["@type"] == "BVSEResult"
     with pytest.raises(InputError):
-        bvse_stage(SimpleNamespace(structure=get_example("SrTiO3"), ion="Li"), {})
+        run_bvse(SimpleNamespace(structure=get_example("SrTiO3"), ion="Li"), BVSE.make())

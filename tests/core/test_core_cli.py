@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from perovscreen.cli import build_parser, main
+from perovscreen.cli.main import build_parser, main
 
 
 def _subcommands(parser):

@@ -6,12 +6,12 @@ import pytest
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.cif import CifWriter
 
-from perovscreen.pipeline.batch import run_batch
+from perovscreen.jobs.runner import INGEST
 from perovscreen.structures import load_structures
 from perovscreen.structures.examples import get_example
 from perovscreen.structures.intake import guess_oxidation_states
 
-from core_helpers import batch_args
+from core_helpers import batch_args, run
 
 
 def _bad_inputs(tmp_path, li3ocl):
@@ -51,7 +51,7 @@ EXPECTED = {
 
 def test_bad_inputs_each_get_a_reason_and_the_batch_completes(tmp_path, li3ocl, capsys):
     files = _bad_inputs(tmp_path, li3ocl)
-    rc = run_batch(batch_args(files.values(), tmp_path / "db.sqlite", max_atoms=1000), "ingest", None, {})
+    rc = run(INGEST, batch_args(files.values(), tmp_path / "db.sqlite", max_atoms=1000))
     assert rc == 0
     rows = {r["file"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows[str(files["good"])]["status"] == "ok"

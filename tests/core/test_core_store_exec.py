@@ -6,20 +6,11 @@ import math
 import pytest
 from pymatgen.io.cif import CifWriter
 
-from perovscreen.executors import get_executor
-from perovscreen.pipeline.batch import run_batch
+from perovscreen.jobs.executors import get_executor
 from perovscreen.store import export_runs, open_store
 from perovscreen.structures.examples import get_example, list_examples
 
-from core_helpers import batch_args
-
-
-def density_stage(record, params):
-    """Test stage: a number that depends on the structure and a parameter."""
-    s = record.structure
-    if params.get("fail_on") == record.id:
-        raise RuntimeError("planted failure")
-    return {"density": round(float(s.density), 6), "scaled": float(s.volume) * params["k"]}
+from core_helpers import DENSITY, batch_args, run
 
 
 def _rows(out):
@@ -44,7 +35,7 @@ def example_dir(tmp_path):
 
 def test_store_records_runs_provenance_and_exports(tmp_path, example_dir, capsys):
     db = tmp_path / "r.db"
-    run_batch(batch_args([example_dir], db), "density", density_stage, {"k": 2.0, "fail_on": "LiFePO4"})
+    run(DENSITY, batch_args([example_dir], db), k=2.0, fail_on="LiFePO4")
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 7
     by = {r["id"]: r for r in rows}
@@ -56,7 +47,7 @@ def test_store_records_runs_provenance_and_exports(tmp_path, example_dir, capsys
         runs = store.runs("density")
         assert len(runs) == 7
         prov = runs[0]["provenance"]
-        assert prov["params"]["k"] == 2.0 and len(prov["params_hash"]) == 16
+        assert prov["params"]["params"]["k"] == 2.0 and prov["params"]["version"] == 1 and len(prov["params_hash"]) == 16
         assert set(prov["inputs"].values()) and all(len(h) == 64 for h in prov["inputs"].values())
         assert "pymatgen" in prov["libraries"] and prov["code_version"] and prov["host"]
         conn = store.conn
@@ -70,12 +61,12 @@ def test_store_records_runs_provenance_and_exports(tmp_path, example_dir, capsys
 
 def test_rerun_skips_and_new_params_recompute(tmp_path, example_dir, capsys):
     db = tmp_path / "r.db"
-    run_batch(batch_args([example_dir], db), "density", density_stage, {"k": 1.0})
+    run(DENSITY, batch_args([example_dir], db), k=1.0)
     capsys.readouterr()
-    run_batch(batch_args([example_dir], db), "density", density_stage, {"k": 1.0})
+    run(DENSITY, batch_args([example_dir], db), k=1.0)
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(r["resumed"] for r in rows) and len(rows) == 7
-    run_batch(batch_args([example_dir], db), "density", density_stage, {"k": 3.0})
+    run(DENSITY, batch_args([example_dir], db), k=3.0)
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert not any(r["resumed"] for r in rows)
 
@@ -90,10 +81,9 @@ def test_executor_completion_order_and_errors(name):
 
 
 def test_local_pool_batch_equals_serial(tmp_path, example_dir, capsys):
-    run_batch(batch_args([example_dir], tmp_path / "a.db"), "density", density_stage, {"k": 1.0})
+    run(DENSITY, batch_args([example_dir], tmp_path / "a.db"), k=1.0)
     serial = _rows(capsys.readouterr().out)
-    run_batch(batch_args([example_dir], tmp_path / "b.db", executor="local", jobs=2), "density", density_stage,
-              {"k": 1.0})
+    run(DENSITY, batch_args([example_dir], tmp_path / "b.db", executor="local", jobs=2), k=1.0)
     pooled = _rows(capsys.readouterr().out)
     assert serial == pooled
 
@@ -103,14 +93,12 @@ def test_ray_executor_gives_same_results_as_local(tmp_path, example_dir, capsys)
     pytest.importorskip("ray")
     import ray
 
-    run_batch(batch_args([example_dir], tmp_path / "a.db", executor="local", jobs=2), "density", density_stage,
-              {"k": 1.0})
+    run(DENSITY, batch_args([example_dir], tmp_path / "a.db", executor="local", jobs=2), k=1.0)
     local = _rows(capsys.readouterr().out)
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
                  runtime_env={"env_vars": {"PYTHONPATH": str(__import__("pathlib").Path(__file__).parent)}})
-        run_batch(batch_args([example_dir], tmp_path / "b.db", executor="ray", jobs=2), "density", density_stage,
-                  {"k": 1.0})
+        run(DENSITY, batch_args([example_dir], tmp_path / "b.db", executor="ray", jobs=2), k=1.0)
     finally:
         ray.shutdown()
     remote = _rows(capsys.readouterr().out)

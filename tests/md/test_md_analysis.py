@@ -4,9 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from perovscreen.errors import InputError
-from perovscreen.md.analysis import K_B_EV, analyse, estimate_d, msd_fft, nernst_einstein
-from perovscreen.md.arrhenius import arrhenius_fit, arrhenius_from_results
+from scipy import stats
+
+from perovscreen.core.errors import InputError
+from perovscreen.core.results import Estimate, decode
+from perovscreen.md.analysis import K_B_EV, DiffusionResult, analyse, estimate_d, msd_fft, nernst_einstein
+from perovscreen.md.arrhenius import ArrheniusResult, arrhenius_fit, arrhenius_from_results
 from perovscreen.md.trajectory import MobileTrajectory, unwrap
 
 CELL = np.eye(3) * 12.0
@@ -31,8 +34,8 @@ def test_msd_fft_matches_direct_average():
 def test_random_walk_d_recovered_within_interval():
     r = analyse(walk(1e-5, n_frames=1000, n=32))
     assert r.status == "diffusing"
-    assert r.D_ci95[0] < 1e-5 < r.D_ci95[1]
-    assert r.D == pytest.approx(1e-5, rel=0.3)
+    assert r.D.contains(1e-5)
+    assert r.D.value == pytest.approx(1e-5, rel=0.3)
     assert 0.8 < r.msd_exponent < 1.2
 
 
@@ -43,7 +46,7 @@ def test_interval_has_nominal_coverage_over_seeds():
     for s in range(seeds):
         x = walk(d_true, seed=s).positions
         est, _, _ = estimate_d(x, 0.1)
-        hits += est.ci95[0] <= d_true <= est.ci95[1]
+        hits += est.D.contains(d_true)
         widths.append(est.se)
     cov = hits / seeds
     assert 0.88 <= cov <= 0.99, cov
@@ -84,11 +87,11 @@ def test_framework_melting_flagged_and_excluded():
 
 def test_common_drift_does_not_change_d():
     tr = walk(1e-5, seed=4)
-    ref = analyse(tr).D
+    ref = analyse(tr).D.value
     drift = np.outer(tr.times_ps, [0.5, -0.2, 0.1])  # whole crystal sliding at 0.5 A/ps
     tr2 = MobileTrajectory(tr.times_ps, tr.positions + drift[:, None, :], CELL, tr.temperature,
                            framework_com=drift, framework_rmsd=tr.framework_rmsd)
-    assert analyse(tr2).D == pytest.approx(ref, rel=1e-9)
+    assert analyse(tr2).D.value == pytest.approx(ref, rel=1e-9)
 
 
 def test_nernst_einstein_hand_value():
@@ -108,9 +111,33 @@ def test_unwrap_round_trip():
 def test_result_serialises_and_round_trips():
     r = analyse(walk(1e-5))
     d = json.loads(json.dumps(r.to_dict()))
-    assert d["status"] == "diffusing" and len(d["curve"]["lags_ps"]) > 10
-    from perovscreen.md.analysis import DiffusionResult
-    assert DiffusionResult.from_dict(d).D == pytest.approx(r.D)
+    assert d["@type"] == "DiffusionResult" and d["D"]["@type"] == "Estimate"
+    assert d["status"] == "diffusing" and 10 < len(d["curve"]["lags_ps"]) <= 400
+    back = DiffusionResult.from_dict(d)
+    assert back == r and back.to_dict() == r.to_dict() and decode(d) == r
+    assert isinstance(back.D, Estimate) and isinstance(back.fit_window_ps, tuple)
+    assert back.msd is not None and len(back.msd) == len(d["curve"]["msd_A2"])  # thinned curve for plots
+    # a no-diffusion result (D None, D_upper set) round-trips too
+    frozen = analyse(MobileTrajectory(np.arange(500) * 0.1, np.tile(np.eye(3) * 3, (500, 1, 1))
+                                      + np.random.default_rng(0).normal(0, 0.1, (500, 3, 3)), CELL, 300.0))
+    assert frozen.status == "no_diffusion"
+    assert DiffusionResult.from_dict(json.loads(json.dumps(frozen.to_dict()))) == frozen
+
+
+def test_d_sigma_and_collective_are_95_percent_estimates():
+    r = analyse(walk(1e-5, n_frames=1000, n=32))
+    for est, unit in ((r.D, "cm2/s"), (r.sigma, "S/cm"), (r.D_collective, "cm2/s")):
+        assert isinstance(est, Estimate) and est.level == 0.95 and est.unit == unit
+        assert est.lower < est.value < est.upper
+    assert r.D.method == "jackknife over ions (Student-t)"
+    assert r.D_collective.method == "time-block average (Student-t)"
+    # the interval is the Student-t one: value +- t(0.975, N-1) * D_se
+    q = stats.t.ppf(0.975, 31)
+    assert r.D.upper - r.D.value == pytest.approx(q * r.D_se, rel=1e-9)
+    # Nernst-Einstein maps the D interval (linear in D)
+    ne = lambda d: nernst_einstein(d, r.temperature, r.number_density)  # noqa: E731
+    assert (r.sigma.value, r.sigma.lower, r.sigma.upper) == pytest.approx((ne(r.D.value), ne(r.D.lower),
+                                                                         ne(r.D.upper)), rel=1e-12)
 
 
 def test_bad_input_is_a_clear_error():
@@ -128,11 +155,40 @@ def test_arrhenius_recovers_planted_ea_with_nominal_coverage():
         rng = np.random.default_rng(seed)
         d = d0 * np.exp(-ea / (K_B_EV * T) + rng.normal(0, s, T.size))
         fit = arrhenius_fit(T, d, s * d, n_draws=2000, seed=seed)
-        hits += fit.Ea_ci95[0] <= ea <= fit.Ea_ci95[1]
+        hits += fit.Ea.contains(ea)
     assert 0.9 <= hits / 200 <= 0.995
-    fit = arrhenius_fit(T, d0 * np.exp(-ea / (K_B_EV * T)), 0.05 * d0 * np.exp(-ea / (K_B_EV * T)))
-    assert fit.Ea == pytest.approx(ea, abs=1e-9)
-    assert fit.D_target == pytest.approx(d0 * np.exp(-ea / (K_B_EV * 300)), rel=0.05)
+
+
+def test_arrhenius_estimates_on_exact_synthetic_data():
+    """Exact Arrhenius points with a known Ea: every output is a 95% Estimate around the planted values."""
+    T = np.array([600.0, 800.0, 1000.0, 1200.0])
+    ea, d0 = 0.30, 1e-3
+    d = d0 * np.exp(-ea / (K_B_EV * T))
+    fit = arrhenius_fit(T, d, 0.05 * d, sigma_of=lambda x, t: nernst_einstein(x, t, 0.02))
+    assert fit.Ea.value == pytest.approx(ea, abs=1e-9) and fit.D0.value == pytest.approx(d0, rel=1e-9)
+    assert fit.chi2_dof == pytest.approx(0.0, abs=1e-12) and fit.birge_inflation == 1.0
+    d300 = d0 * np.exp(-ea / (K_B_EV * 300))
+    for est, unit, true in ((fit.Ea, "eV", ea), (fit.D0, "cm2/s", d0), (fit.D_target, "cm2/s", d300),
+                            (fit.sigma_target, "S/cm", nernst_einstein(d300, 300.0, 0.02))):
+        assert isinstance(est, Estimate) and est.level == 0.95 and est.unit == unit
+        assert est.method == "bayesian (posterior draws)"
+        assert est.lower < est.value < est.upper and est.contains(true)
+    assert fit.D_target.value == pytest.approx(d300, rel=0.05)
+    # the Ea interval has the width of the GLS posterior: 1.96 sd
+    X = np.column_stack([np.ones_like(T), -1 / (K_B_EV * T)])
+    sd = np.sqrt(np.linalg.inv(X.T @ X / 0.05 ** 2)[1, 1])
+    assert fit.Ea.width == pytest.approx(2 * 1.96 * sd, rel=0.08)
+
+
+def test_arrhenius_result_round_trips():
+    T = [600.0, 800.0, 1000.0]
+    d = [1e-7, 1e-6, 4e-6]
+    fit = arrhenius_fit(T, d, [0.1 * x for x in d], sigma_of=lambda x, t: nernst_einstein(x, t, 0.02),
+                        excluded={400.0: "melted"})
+    d2 = json.loads(json.dumps(fit.to_dict()))
+    assert d2["@type"] == "ArrheniusResult" and d2["Ea"]["unit"] == "eV" and "Ea_ci95" not in d2
+    back = ArrheniusResult.from_dict(d2)
+    assert back == fit and back.to_dict() == fit.to_dict() and back.excluded == {400.0: "melted"}
 
 
 def test_end_to_end_synthetic_arrhenius_excludes_non_diffusing():
@@ -145,11 +201,11 @@ def test_end_to_end_synthetic_arrhenius_excludes_non_diffusing():
     results.append(analyse(MobileTrajectory(np.arange(500) * 0.1, frozen, CELL, 400.0)))
     fit = arrhenius_from_results(results)
     assert 400.0 in fit.excluded and "no diffusion" in fit.excluded[400.0]
-    assert fit.Ea_ci95[0] < ea < fit.Ea_ci95[1]
+    assert fit.Ea.contains(ea)
     d300 = d0 * np.exp(-ea / (K_B_EV * 300))
-    assert fit.D_target_ci95[0] < d300 < fit.D_target_ci95[1]
-    assert fit.sigma_target_ci95[0] < fit.sigma_target < fit.sigma_target_ci95[1]
-    json.dumps(fit.to_dict())
+    assert fit.D_target.contains(d300)
+    assert fit.sigma_target.lower < fit.sigma_target.value < fit.sigma_target.upper
+    assert ArrheniusResult.from_dict(json.loads(json.dumps(fit.to_dict()))) == fit
 
 
 def test_arrhenius_needs_two_points():

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.md.cell import build_md_cell
-from perovscreen.md.cli import parse_time_ps
+from perovscreen.cli.md import parse_time_ps
 from perovscreen.structures.examples import get_example
 
 

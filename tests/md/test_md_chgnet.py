@@ -8,7 +8,7 @@ from ase import units
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from perovscreen.md.engine_ase import MDSettings, run_ase
-from perovscreen.md.runner import AnalysisSettings, run_md
+from perovscreen.md.runner import AnalysisSettings, MDResult, run_md
 from perovscreen.structures.examples import get_example
 
 torch.set_num_threads(1)  # on a shared 2-core machine, 2 torch threads are ~10x slower under load
@@ -46,6 +46,8 @@ def test_md_stage_end_to_end_on_li3ocl(tmp_path):
     assert r.framework_rmsd < 1.0  # the crystal did not melt in 0.2 ps
     d = json.loads((tmp_path / "md_result.json").read_text())
     assert d["cell"]["supercell"] == [1, 1, 1] and d["provenance"]["params_hash"]
+    assert res.identity["potential"] == "chgnet" and d["identity"] == res.identity
+    assert json.dumps(MDResult.from_dict(d).to_dict()) == json.dumps(res.to_dict())
     assert (tmp_path / "msd.png").stat().st_size > 1000
     assert res.arrhenius is None and "at least 2" in res.arrhenius_error
     traj = np.load(tmp_path / "T1000K" / "trajectory.npz")
@@ -58,4 +60,4 @@ def test_li_deficient_li3ocl_two_temperatures_in_parallel(tmp_path):
     s = MDSettings(time_ps=1.0, equil_ps=0.2, timestep_fs=2.0, sample_fs=20.0)
     res = run_md(get_example("Li3OCl"), [900.0, 1300.0], s, workdir=tmp_path, min_length=7.0, vacancies=1, jobs=2)
     assert not res.failed and [r.temperature for r in res.temperatures] == [900.0, 1300.0]
-    assert res.cell["vacancies"]["removed"] == {"Li": 1, "Cl": 1} and res.temperatures[0].n_mobile == 23
+    assert res.cell.vacancies["removed"] == {"Li": 1, "Cl": 1} and res.temperatures[0].n_mobile == 23

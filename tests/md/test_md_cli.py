@@ -5,7 +5,7 @@ import pytest
 from ase.io import write
 from ase.spacegroup import crystal
 
-from perovscreen.cli import main
+from perovscreen.cli.main import main
 from perovscreen.md.engine_lammps import lammps_available
 
 
@@ -18,13 +18,18 @@ def test_md_command_lammps_li2o(tmp_path, capsys):
                "--timestep", "1", "--sample", "20", "--engine", "lammps", "--potential", "buckingham-li2o",
                "--min-length", "9", "--out", str(out), "--json"])
     assert rc == 0
-    d = json.loads(capsys.readouterr().out)
+    text = capsys.readouterr().out
+    assert text.count("\n") == 1  # JSON lines: one object on one line
+    d = json.loads(text)
     assert d["cell"]["supercell"] == [2, 2, 2] and d["engine"] == "lammps"
     assert [t["temperature"] for t in d["temperatures"]] == [1300.0, 1500.0, 1700.0]
     fit = d["arrhenius"]
     assert fit is not None, d["arrhenius_error"]
-    assert fit["Ea_ci95"][0] < fit["Ea"] < fit["Ea_ci95"][1]
-    assert fit["sigma_target_ci95"][0] < fit["sigma_target"] < fit["sigma_target_ci95"][1]
+    assert fit["Ea"]["lower"] < fit["Ea"]["value"] < fit["Ea"]["upper"] and fit["Ea"]["unit"] == "eV"
+    st = fit["sigma_target"]
+    assert st["lower"] < st["value"] < st["upper"] and st["level"] == 0.95 and st["unit"] == "S/cm"
+    for t in d["temperatures"]:
+        assert t["D"] is None or (t["D"]["lower"] < t["D"]["value"] < t["D"]["upper"] and t["D"]["unit"] == "cm2/s")
     assert (out / "arrhenius.png").exists() and (out / "msd.png").exists()
 
 

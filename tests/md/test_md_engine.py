@@ -9,7 +9,7 @@ from ase.calculators.emt import EMT
 
 from md_helpers import kill_after_checkpoint
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.md.engine_ase import MDSettings, RunStopped, run_ase
 
 SETTINGS = dict(time_ps=0.3, equil_ps=0.06, timestep_fs=2.0, sample_fs=10.0, checkpoint_steps=20, mobile="Au")

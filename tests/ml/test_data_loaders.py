@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from perovscreen.data import download_obelix, load_liverpool, load_obelix, load_perov5
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 
 SHARED = Path("../shared/data")
 pytestmark = pytest.mark.skipif(not (SHARED / "obelix").is_dir(), reason="../shared/data not present")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from pymatgen.core import Composition
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.features import compute_descriptors, featurize_compositions, parse_formula
 from perovscreen.features.composition import EXTRA_NAMES, MAGPIE_NAMES, NAMES
 

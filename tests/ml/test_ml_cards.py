@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perovscreen.errors import ModelError
+from perovscreen.core.errors import ModelError
 from perovscreen.ml.cards import card_path, load_model, save_model
 from perovscreen.ml.model import PropertyModel
 from perovscreen.ml.train import load_property_model, save_property_model

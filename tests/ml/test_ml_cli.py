@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from perovscreen.ml.cli import add_parser
+from perovscreen.cli.ml import add_parser
 from perovscreen.ml.dataset import obelix_table
 from perovscreen.ml.train import save_property_model, train_model
 

@@ -1,10 +1,12 @@
 """Training table and nested grouped CV on OBELiX: censored rows are never regression targets."""
 import numpy as np
 import pandas as pd
+import pytest
 
 from perovscreen.ml.dataset import obelix_table
 from perovscreen.ml.evaluate import cross_validate
-from perovscreen.ml.model import Prediction, TargetPrediction
+from perovscreen.core.results import Estimate, decode
+from perovscreen.ml.model import Prediction, PropertyModel
 
 
 def test_censored_rows_are_not_targets():
@@ -30,10 +32,44 @@ def test_nested_cv_quick():
 
 
 def test_prediction_to_dict():
-    p = Prediction("x", formula="Li3OCl", predictions={"Ea": TargetPrediction(0.5, 0.3, 0.7, 0.9, "eV")})
+    p = Prediction("x", formula="Li3OCl", predictions={"Ea": Estimate(0.5, 0.3, 0.7, 0.9, "eV", "split-conformal")})
     d = p.to_dict()
-    assert d == {"id": "x", "formula": "Li3OCl", "status": "ok", "error": None,
-                 "predictions": {"Ea": {"value": 0.5, "lower": 0.3, "upper": 0.7, "level": 0.9, "unit": "eV"}}}
+    assert d == {"@type": "MLPrediction", "@version": 1, "id": "x", "formula": "Li3OCl", "file": None,
+                 "status": "ok", "error": None,
+                 "predictions": {"Ea": {"@type": "Estimate", "value": 0.5, "lower": 0.3, "upper": 0.7, "level": 0.9,
+                                        "unit": "eV", "method": "split-conformal"}}}
+    assert decode(d) == p
+
+
+def test_bulk_composition_rows_equal_the_typed_path(tmp_path):
+    """The 10^6-row serialiser writes what Prediction.to_dict() would (to 6 significant digits); bad
+    formulas become error rows and the batch goes on; the same composition written twice has one key."""
+    import json
+
+    from perovscreen.features import featurize_compositions
+    from perovscreen.features.composition import NAMES
+    from perovscreen.ml.predict import composition_rows
+
+    rng = np.random.default_rng(0)
+    fs = [f"Li{x:.2f}La{(1 - x) / 1.5:.3f}TiO3" for x in rng.uniform(0.05, 0.5, 40)]
+    X = featurize_compositions(fs)
+    feats = [n for n in NAMES if np.isfinite(X[:, NAMES.index(n)]).all()][:30] + ["li_frac"]
+    m = PropertyModel(feats, n_estimators=10, grid={"max_features": [1.0], "min_samples_leaf": [1],
+                                                    "aggregate": ["mean"]})
+    m.fit(pd.DataFrame(X, columns=NAMES), pd.DataFrame({"log10_sigma": X[:, NAMES.index("li_frac")] * 10}),
+          np.array(fs), ["log10_sigma"])
+    entries = [{"id": "a", "formula": "Li3OCl", "file": "f.json"}, {"id": "b", "formula": "LiXx"},
+               {"id": "c", "formula": "ClOLi3"}]
+    rows = composition_rows(m, {"units": {"log10_sigma": "log10(S/cm)"}}, entries)
+    assert rows.errors[0] is None and "unknown element 'Xx'" in rows.errors[1] and rows.results[1] is None
+    assert rows.keys[0] == rows.keys[2] != rows.keys[1]
+    got = decode(json.loads(rows.lines[0]))
+    x = featurize_compositions(["Li3OCl"])[:, [NAMES.index(f) for f in feats]]
+    ref = m.predict(x, ids=["a"], formulas=["Li3OCl"], units={"log10_sigma": "log10(S/cm)"})[0]
+    e, r = got.predictions["log10_sigma"], ref.predictions["log10_sigma"]
+    assert (got.id, got.formula, got.file, e.level, e.unit, e.method) == ("a", "Li3OCl", "f.json", r.level, r.unit,
+                                                                           r.method)
+    assert (e.value, e.lower, e.upper) == pytest.approx((r.value, r.lower, r.upper), rel=1e-5)
 
 
 def test_predict_bulk_chunks_equal_single_pass():

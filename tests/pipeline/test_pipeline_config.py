@@ -1,6 +1,6 @@
 import pytest
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.pipeline.config import keep_count, load_config, validate_config
 
 
@@ -14,12 +14,16 @@ def test_defaults_and_overrides(tmp_path):
 
 
 @pytest.mark.parametrize("data,needle", [
-    ({"bvse": {"resolutin": 0.2}}, "unknown key 'resolutin' in \\[bvse\\]"),
+    ({"bvse": {"resolutin": 0.2}}, "unknown key\\(s\\) \\['resolutin'\\] in \\[bvse\\]"),
     ({"mdd": {}}, "unknown section \\[mdd\\]"),
     ({"bvse": {"resolution": "fine"}}, "\\[bvse\\] resolution: expected float"),
     ({"md": {"enabled": 1}}, "\\[md\\] enabled: expected bool"),
-    ({"ml": {"keep": 0}}, "keep must be > 0"),
-    ({"run": {"executor": "slurm"}}, "executor must be"),
+    ({"ml": {"keep": 0}}, "\\[ml\\] keep: must be > 0"),
+    ({"run": {"executor": "slurm"}}, "executor: must be one of local, serial, ray"),
+    ({"bvse": {"resolution": 0}}, "\\[bvse\\] resolution: must be > 0"),
+    ({"md": {"temperatures": []}}, "\\[md\\] temperatures: give at least one value"),
+    ({"stability": {"calculator": "mace"}}, "\\[stability\\] calculator: must be one of"),
+    ({"ranking": {"weights": {"barrier": "high"}}}, "weights.barrier must be a number"),
     ({"ranking": {"weights": {"cost": 1.0}}}, "unknown objective"),
 ])
 def test_validation_errors_name_the_key(data, needle):
@@ -37,3 +41,23 @@ def test_bad_toml(tmp_path):
 def test_keep_count():
     assert keep_count(0.5, 7) == 4 and keep_count(1.0, 7) == 7 and keep_count(3, 7) == 3 and keep_count(10, 7) == 7
     assert keep_count(0.1, 0) == 0
+
+
+def test_defaults_are_written_once():
+    """The funnel's defaults are the stages' defaults (no second copy in the config)."""
+    from perovscreen.bvse.settings import BVSEParams
+    from perovscreen.potentials.stage import StabilityParams
+
+    cfg = validate_config({})
+    assert cfg["bvse"]["resolution"] == BVSEParams().resolution
+    assert cfg["stability"]["fmax"] == StabilityParams().fmax
+
+
+def test_generated_defaults_page_is_up_to_date():
+    from pathlib import Path
+
+    from perovscreen.pipeline.config import defaults_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "defaults.md"
+    assert page.read_text() == defaults_markdown(), \
+        "docs/defaults.md is stale: python -m perovscreen.pipeline.config > docs/defaults.md"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import yaml
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.pipeline.ranking import overlaps_leader, pareto_fronts, weighted_score
 from perovscreen.structures.space import enumerate_space, load_space, parse_space, shannon_radius
 

@@ -4,7 +4,7 @@ import pytest
 from ase.calculators.emt import EMT
 from pymatgen.core import Lattice, Structure
 
-from perovscreen.errors import InputError, ModelError
+from perovscreen.core.errors import InputError, ModelError
 from perovscreen.potentials import get_calculator
 from perovscreen.potentials.tasks import relax, single_point, single_points
 from perovscreen.structures.examples import get_example

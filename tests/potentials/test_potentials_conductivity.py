@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from perovscreen.errors import InputError
-from perovscreen.potentials.gnn.conductivity import (DIM, EmbeddingSettings, EnsembleRegressor, chgnet_embedding,
+from perovscreen.core.errors import InputError
+from perovscreen.ml.gnn.conductivity import (DIM, EmbeddingSettings, EnsembleRegressor, chgnet_embedding,
                                                      embed_file, embedding_names)
 from perovscreen.structures.examples import get_example
 
@@ -88,7 +88,7 @@ def test_ensemble_rejects_too_few_groups():
 def test_cli_registers_cv_conductivity():
     import argparse
 
-    from perovscreen.potentials.cli import add_parser
+    from perovscreen.cli.potentials import add_parser
 
     ap = argparse.ArgumentParser()
     add_parser(ap.add_subparsers())
@@ -98,7 +98,7 @@ def test_cli_registers_cv_conductivity():
 
 @pytest.mark.slow
 def test_cross_validate_conductivity_subset(tmp_path):
-    from perovscreen.potentials.gnn.conductivity import METHODS, cross_validate_conductivity, format_cv
+    from perovscreen.ml.gnn.conductivity import METHODS, cross_validate_conductivity, format_cv
 
     res = cross_validate_conductivity("../shared/data", seeds=(0,), limit=40, cache=tmp_path, n_members=3,
                                       epochs=100, n_estimators=50)

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from perovscreen.errors import InputError, ModelError
+from perovscreen.core.results import decode
+
+from perovscreen.core.errors import InputError, ModelError
 from perovscreen.ml.cards import card_path
-from perovscreen.potentials.gnn.models import PropertyNet
-from perovscreen.potentials.gnn.predict import PropertyEnsemble
-from perovscreen.potentials.gnn.store import load_net, save_net
-from perovscreen.potentials.gnn.train import (TrainingPaused, compare, fit_net, formula_split, load_data,
+from perovscreen.ml.gnn.models import PropertyNet
+from perovscreen.ml.gnn.predict import PropertyEnsemble
+from perovscreen.ml.gnn.store import load_net, save_net
+from perovscreen.ml.gnn.train import (TrainingPaused, compare, fit_net, formula_split, load_data,
                                                predict_batches)
 from perovscreen.structures.examples import get_example
 
@@ -91,12 +93,15 @@ def test_ensemble_prediction_and_cli(tmp_path):
     from perovscreen.structures.examples import write_examples
 
     cif = write_examples(tmp_path / "cifs", ["Li3OCl"])[0]
-    out = subprocess.run([sys.executable, "-m", "perovscreen.cli", "predict-props", str(cif), "--json", "-q",
+    out = subprocess.run([sys.executable, "-m", "perovscreen.cli.main", "predict-props", str(cif), "--json", "-q",
                           "--model-dir", str(tmp_path / "models"), "--archs", "cgcnn", "--db", str(tmp_path / "r.db")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    assert row["heat_of_formation"] == pytest.approx(p.heat_of_formation, abs=1e-5)
+    got = decode(row["heat_of_formation"])
+    assert got.method == "ensemble spread" and got.level == 0.9
+    assert (got.value, got.lower, got.upper) == pytest.approx((p.heat_of_formation.value, p.heat_of_formation.lower,
+                                                               p.heat_of_formation.upper), abs=1e-5)
 
 
 def test_paused_training_continues_to_the_same_network(tiny_data, tmp_path):
@@ -130,7 +135,7 @@ def test_compare_reuses_finished_members(tmp_path):
     saved = json.loads((out / "comparison_cgcnn_x1.json").read_text())
     assert saved["results"]["cgcnn"]["heat_mae"] == pytest.approx(again["results"]["cgcnn"]["heat_mae"])
     # the saved models re-evaluated on the same split give the comparison's figures
-    from perovscreen.potentials.gnn.predict import evaluate_ensemble
+    from perovscreen.ml.gnn.predict import evaluate_ensemble
 
     ev = evaluate_ensemble(out, limit=120)
     assert ev["members"]["cgcnn-0"]["heat_mae"] == pytest.approx(first["results"]["cgcnn"]["heat_mae"], abs=1e-5)
@@ -140,7 +145,7 @@ def test_compare_reuses_finished_members(tmp_path):
 
 
 def test_evaluate_by_hand():
-    from perovscreen.potentials.gnn.train import evaluate
+    from perovscreen.ml.gnn.train import evaluate
 
     y = np.array([[1.0, 0.0], [2.0, 1.5], [3.0, 0.0], [0.0, 2.0]])  # rows 1 and 3 are non-metals
     pred = np.array([[1.5, 0.0, 0.9], [2.0, 1.0, 0.2], [2.0, 0.5, 0.4], [0.0, 0.0, 0.6]])

@@ -6,7 +6,7 @@ from ase.calculators.emt import EMT
 from pymatgen.core import Lattice, Structure
 from pymatgen.entries.computed_entries import ComputedEntry
 
-from perovscreen.errors import InputError
+from perovscreen.core.errors import InputError
 from perovscreen.potentials.references import REFERENCES, REFERENCES_BY_NAME, build_reference, references_for
 from perovscreen.potentials.stability import energy_above_hull, load_entries
 from perovscreen.structures.examples import get_example

@@ -1,0 +1,1 @@
+"""The command line: thin handlers over the Python API (`perovscreen.cli.main:main`)."""

@@ -1,0 +1,74 @@
+"""`perovscreen bvse PATHS...`: BVSE barriers for a batch of structures (store, resume, --jobs, CSV)."""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from perovscreen.cli.common import guarded, run_stage_batch
+
+CSV_FIELDS = ("id", "file", "formula", "status", "E1D", "E2D", "E3D", "dimensionality", "Ea_calibrated",
+              "Ea_68_low", "Ea_68_high", "screening", "grid_shape", "seconds", "error")
+
+
+def add_parser(sub) -> None:
+    from perovscreen.bvse.settings import BVSEParams
+    from perovscreen.jobs.runner import add_batch_arguments
+    from perovscreen.jobs.stage import add_param_arguments
+
+    p = sub.add_parser("bvse", help="bond-valence site energy barriers (softBV) of structures")
+    add_batch_arguments(p)
+    add_param_arguments(p, BVSEParams)
+    p.add_argument("--csv", default=None, help="write one row per structure to this CSV file")
+    p.set_defaults(func=_handler)
+
+
+@guarded
+def _handler(args) -> int:
+    from perovscreen.bvse.stage import BVSE
+
+    if args.grid_dir:
+        args.grid_dir = str(Path(args.grid_dir).resolve())
+    params = BVSE.from_args(args)
+    code = run_stage_batch(BVSE, args, params)
+    if args.csv and code == 0:
+        n = write_csv(args, params, args.csv)
+        if not args.quiet:
+            print(f"wrote {n} rows to {args.csv}", file=sys.stderr)
+    return code
+
+
+def _row(run: dict) -> dict:
+    res = run.get("result") or {}
+    bar = res.get("barriers", {})
+    ea = res.get("Ea_calibrated") or {}
+    lo, hi = ea.get("lower"), ea.get("upper")
+    return {"id": run.get("id"), "file": run.get("file"), "formula": run.get("formula") or res.get("formula"),
+            "status": run.get("status"), "E1D": bar.get("E1D"), "E2D": bar.get("E2D"), "E3D": bar.get("E3D"),
+            "dimensionality": res.get("dimensionality"), "Ea_calibrated": ea.get("value"), "Ea_68_low": lo,
+            "Ea_68_high": hi, "screening": (res.get("params") or {}).get("screening"),
+            "grid_shape": "x".join(map(str, res.get("grid_shape", []))), "seconds": run.get("seconds"),
+            "error": run.get("error")}
+
+
+def write_csv(args, params, path) -> int:
+    """Rows of this batch's inputs for these parameters, read back from the store (new and resumed)."""
+    from perovscreen.bvse.stage import BVSE
+    from perovscreen.core.hashing import file_sha256
+    from perovscreen.jobs.runner import RunOptions
+    from perovscreen.store import open_store
+    from perovscreen.structures.intake import expand_paths
+
+    phash = BVSE.resume_key(params, RunOptions.from_args(args).intake)
+    hashes = {file_sha256(f) for f in expand_paths(args.paths)}
+    with open_store(args.db) as store:
+        keys = {s["key"] for s in store.structures() if s.get("file_hash") in hashes}
+        runs = [r for r in store.runs("bvse") if r["params_hash"] == phash and r["structure_key"] in keys]
+    latest = {r["structure_key"]: r for r in runs}  # runs are ordered by run_id: keep the newest
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for r in latest.values():
+            w.writerow(_row(r))
+    return len(latest)

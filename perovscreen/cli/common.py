@@ -1,0 +1,31 @@
+"""What every command shares: the error wrapper and the batch-stage handler."""
+from __future__ import annotations
+
+import functools
+import sys
+
+
+def guarded(fn):
+    """A handler that turns perovscreen's own errors into one line on stderr (exit 2) and Ctrl-C into
+    'interrupted' (exit 130); anything else is a bug and keeps its traceback."""
+    from perovscreen.core.errors import PerovscreenError
+
+    @functools.wraps(fn)
+    def run(args) -> int:
+        try:
+            return int(fn(args) or 0)
+        except PerovscreenError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted: finished results are in the store; rerun to continue", file=sys.stderr)
+            return 130
+    return run
+
+
+def run_stage_batch(stage, args, params=None) -> int:
+    """Run `stage` over args.paths with the batch flags in `args` (see jobs.runner)."""
+    from perovscreen.jobs.runner import RunOptions, run_batch
+
+    return run_batch(stage, args.paths, params if params is not None else stage.from_args(args),
+                     RunOptions.from_args(args))

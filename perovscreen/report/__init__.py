@@ -1,0 +1,1 @@
+"""Reports: Markdown/HTML with plots from the funnel's typed results."""
