@@ -14,7 +14,8 @@ from perovscreen.bvse import percolation
 from perovscreen.bvse.framework import build_framework, decorate
 from perovscreen.bvse.kernel import compute_energy, grid_shape
 from perovscreen.bvse.params import load_table
-from perovscreen.bvse.settings import DEFAULTS
+from perovscreen.bvse.settings import DEFAULTS, BVSEParams
+from perovscreen.jobs.stage import make_params
 from perovscreen.bvse.writers import write_cube, write_grd
 
 DIMS = ("E1D", "E2D", "E3D")
@@ -98,10 +99,9 @@ def compute_bvse(structure: Structure, ion: str = "Li", resolution: float = _D.r
     """
     if not isinstance(structure, Structure):
         raise InputError(f"compute_bvse needs a pymatgen Structure, got {type(structure).__name__}")
-    for name, v in (("resolution", resolution), ("cutoff", cutoff), ("screening", screening),
-                    ("energy_cap", energy_cap)):
-        if not (isinstance(v, (int, float)) and v > 0 and math.isfinite(v)):
-            raise InputError(f"{name} must be a positive number, got {v!r}")
+    make_params(BVSEParams, {"resolution": resolution, "cutoff": cutoff, "screening": screening,
+                             "energy_cap": energy_cap, "d0_convention": d0_convention,
+                             "covalent_radii": covalent_radii}, label="compute_bvse")  # same limits as the CLI
     if grid is not None and (len(grid) != 3 or min(int(x) for x in grid) < 1):
         raise InputError(f"grid must be three positive integers, got {grid!r}")
     t0 = time.perf_counter()

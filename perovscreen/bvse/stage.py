@@ -18,7 +18,8 @@ def run_bvse(record, params: BVSEParams):
     if params.grid_dir:
         d = Path(params.grid_dir)
         d.mkdir(parents=True, exist_ok=True)
-        name = str(getattr(record, "id", None) or res.formula)
+        # the file hash keeps same-stem inputs from different folders apart
+        name = f"{getattr(record, 'id', None) or res.formula}-{(getattr(record, 'file_hash', '') or '')[:8]}".rstrip("-")
         res.write_cube(d / f"{name}.cube")
         res.write_grd(d / f"{name}.grd")
     res.Ea_calibrated, why = predict_ea(res.barriers, res.params)

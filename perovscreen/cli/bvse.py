@@ -30,12 +30,13 @@ def _handler(args) -> int:
     if args.grid_dir:
         args.grid_dir = str(Path(args.grid_dir).resolve())
     params = BVSE.from_args(args)
-    code = run_stage_batch(BVSE, args, params)
-    if args.csv and code == 0:
-        n = write_csv(args, params, args.csv)
-        if not args.quiet:
-            print(f"wrote {n} rows to {args.csv}", file=sys.stderr)
-    return code
+    return run_stage_batch(BVSE, args, params, done=lambda rows: _write_csv(rows, args) if args.csv else None)
+
+
+def _write_csv(rows, args) -> None:
+    n = write_csv(rows, args.csv)
+    if not args.quiet:
+        print(f"wrote {n} rows to {args.csv}", file=sys.stderr)
 
 
 def _row(run: dict) -> dict:
@@ -51,24 +52,12 @@ def _row(run: dict) -> dict:
             "error": run.get("error")}
 
 
-def write_csv(args, params, path) -> int:
-    """Rows of this batch's inputs for these parameters, read back from the store (new and resumed)."""
-    from perovscreen.bvse.stage import BVSE
-    from perovscreen.core.hashing import file_sha256
-    from perovscreen.jobs.runner import RunOptions
-    from perovscreen.store import open_store
-    from perovscreen.structures.intake import expand_paths
-
-    phash = BVSE.resume_key(params, RunOptions.from_args(args).intake)
-    hashes = {file_sha256(f) for f in expand_paths(args.paths)}
-    with open_store(args.db) as store:
-        keys = {s["key"] for s in store.structures() if s.get("file_hash") in hashes}
-        runs = [r for r in store.runs("bvse") if r["params_hash"] == phash and r["structure_key"] in keys]
-    latest = {r["structure_key"]: r for r in runs}  # runs are ordered by run_id: keep the newest
+def write_csv(rows: list[dict], path) -> int:
+    """One CSV row per input structure of the batch (new, resumed and failed ones, unreadable paths too)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
         w.writeheader()
-        for r in latest.values():
+        for r in rows:
             w.writerow(_row(r))
-    return len(latest)
+    return len(rows)

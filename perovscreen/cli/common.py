@@ -8,10 +8,12 @@ import sys
 def guarded(fn):
     """A handler that turns perovscreen's own errors into one line on stderr (exit 2) and Ctrl-C into
     'interrupted' (exit 130); anything else is a bug and keeps its traceback."""
+    from perovscreen.core import interrupt
     from perovscreen.core.errors import PerovscreenError
 
     @functools.wraps(fn)
     def run(args) -> int:
+        interrupt.install()
         try:
             return int(fn(args) or 0)
         except PerovscreenError as exc:
@@ -23,9 +25,9 @@ def guarded(fn):
     return run
 
 
-def run_stage_batch(stage, args, params=None) -> int:
-    """Run `stage` over args.paths with the batch flags in `args` (see jobs.runner)."""
+def run_stage_batch(stage, args, params=None, done=None) -> int:
+    """Run `stage` over args.paths with the batch flags in `args` (see jobs.runner), then `done(rows)`."""
     from perovscreen.jobs.runner import RunOptions, run_batch
 
     return run_batch(stage, args.paths, params if params is not None else stage.from_args(args),
-                     RunOptions.from_args(args))
+                     RunOptions.from_args(args), done)

@@ -12,7 +12,7 @@ from pathlib import Path
 from perovscreen import __version__
 from perovscreen.cli.common import guarded, run_stage_batch
 
-STAGE_CLIS = ("bvse", "ml", "potentials", "md", "screen")
+STAGE_CLIS = ("bvse", "ml", "potentials", "md", "mesoscale", "screen", "jobs")
 
 
 @guarded
@@ -22,23 +22,30 @@ def _ingest(args) -> int:
     return run_stage_batch(INGEST, args)
 
 
+@guarded
 def _export(args) -> int:
+    from perovscreen.core.errors import InputError
     from perovscreen.store import export_runs, open_store
 
-    if not Path(args.db).exists():
-        print(f"error: no results store at {args.db}", file=sys.stderr)
-        return 2
+    if not Path(args.db).is_file():
+        raise InputError(f"no results store at {args.db}")
+    if args.output and Path(args.output).is_dir():
+        raise InputError(f"{args.output}: is a directory (give a file name for --output)")
     with open_store(args.db) as store:
         text = export_runs(store.runs(args.stage), args.format)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
 
 
+@guarded
 def _examples(args) -> int:
     from perovscreen.structures.examples import EXAMPLES, write_examples
 
@@ -51,6 +58,7 @@ def _examples(args) -> int:
     return 0
 
 
+@guarded
 def _order(args) -> int:
     import json
 

@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from perovscreen.core.errors import InputError
+from perovscreen.core import interrupt
 from perovscreen.core.hashing import file_sha256
 from perovscreen.core.provenance import provenance
 from perovscreen.core.results import Result, encode
@@ -61,12 +63,19 @@ class RunOptions:
     json: bool = False
     ion: str = "Li"
     max_atoms: int = DEFAULT_MAX_ATOMS
+    task_timeout_s: float | None = None  # wall-time limit of one task (one file); None: no limit
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.jobs is not None and self.jobs < 1:
+            raise InputError(f"--jobs must be at least 1, got {self.jobs}")
+        if self.task_timeout_s is not None and not self.task_timeout_s > 0:
+            raise InputError(f"--task-timeout must be a positive number of seconds, got {self.task_timeout_s}")
 
     @classmethod
     def from_args(cls, args) -> "RunOptions":
         return cls(**{k: getattr(args, k) for k in ("db", "jobs", "executor", "address", "force", "quiet", "json",
-                                                    "ion", "max_atoms") if hasattr(args, k)})
+                                                    "ion", "max_atoms", "task_timeout_s") if hasattr(args, k)})
 
     @property
     def intake(self) -> dict:
@@ -100,6 +109,8 @@ def add_batch_arguments(parser, paths: bool = True) -> None:
                         help="where tasks run: local process pool (default) or a Ray cluster")
     parser.add_argument("--address", default=None, help="Ray address: auto or HOST:PORT (default: start local Ray)")
     parser.add_argument("--max-atoms", type=int, default=DEFAULT_MAX_ATOMS, help="reject larger cells")
+    parser.add_argument("--task-timeout", dest="task_timeout_s", type=float, default=None, metavar="SECONDS",
+                        help="stop a task (one file) after this wall time and record it as failed (default: no limit)")
     parser.add_argument("--force", action="store_true", help="recompute results already in the store")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
 
@@ -152,78 +163,80 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run_batch(stage: Stage, paths, params=None, opts: RunOptions | None = None) -> int:
-    """CLI entry: run the stage over every structure in `paths`; exit code (2 when nothing matches)."""
+def run_batch(stage: Stage, paths, params=None, opts: RunOptions | None = None, done=None) -> int:
+    """CLI entry: run the stage over every structure in `paths`, then `done(rows)` if given; exit code 0,
+    1 when no input succeeded, 2 when nothing matches."""
     if not expand_paths(paths):
         print(f"error: no input files match {' '.join(map(str, paths))}", file=sys.stderr)
         return 2
-    execute_batch(stage, paths, params, opts)
-    return 0
+    rows = execute_batch(stage, paths, params, opts)
+    if done:
+        done(rows)
+    return 0 if any(r["status"] == "ok" for r in rows) else 1
 
 
 def execute_batch(stage: Stage, paths, params=None, opts: RunOptions | None = None) -> list[dict]:
-    """Run the stage over the structures in `paths`; one row per structure (resumed ones included).
+    """Run the stage over the structures in `paths`; one row per input path and structure (resumed ones
+    and unreadable paths included).
 
-    A row has id, file, key, status, error, formula, identity, duplicate_of, resumed, seconds and the
-    stage's result fields (what --json prints), plus "result": the stage's result dict as stored.
+    Results are content-addressed: files with the same bytes are computed once (and reused from the
+    store), but each path is its own row: its own id and file, `duplicate_of` naming the first id of the
+    batch with the same crystal (or bytes), `resumed` true when the result came from the store. A row has
+    id, file, key, status, error, formula, identity, duplicate_of, resumed, seconds and the stage's result
+    fields (what --json prints), plus "result": the stage's result dict as stored.
     """
     opts = opts or RunOptions()
     params = params if params is not None else stage.make()
     key_parts = stage.key_parts(params, opts.intake)
     rkey = stage.resume_key(params, opts.intake)
     prov_params = {**key_parts, "execution": stage.execution(params)}
-    files = expand_paths(paths)
-    store = open_store(opts.db)
-    stored = store.structures()
-    seen = {s["identity"]: s["id"] for s in stored if s.get("identity")}
+    rows: list[dict] = []
+    first: dict[str, str] = {}  # identity (or content key) -> first id of this batch
+
+    def add(rec: dict, path: str, status: str, error, result, seconds, resumed: bool = False) -> None:
+        row = _row(_as_input(rec, path, first), status, error and error.replace(rec["file"] or path, path), result,
+                   resumed, seconds)
+        rows.append(row)
+        if opts.json:
+            emit_json(row)
+        row["result"] = result
+
+    store = open_store(opts.db)  # first: a store that cannot be opened fails before any output
+    skipped: list = []  # symlink loops and the like: a row each, the batch goes on
+    groups = _group_inputs(expand_paths(paths, skipped=skipped), add)  # file hash -> its paths, in input order
+    for p, why in skipped:
+        add({"id": Path(p).stem, "file": str(p), "key": None}, str(p), "error", f"{p}: cannot read ({why})", None,
+            None)
     by_hash: dict[str, list[dict]] = {}
-    for s in stored:
+    for s in store.structures():
         by_hash.setdefault(s["file_hash"], []).append(s)
-    tasks, resumed, rows = [], [], []
-    for f in files:
-        try:
-            fh = file_sha256(f)
-        except OSError as exc:
-            rows.append({"id": Path(f).stem, "file": str(f), "key": None, "status": "error",
-                         "error": f"{f}: cannot read ({exc.strerror or exc})"})
-            continue
+    tasks = []
+    for fh, group in groups.items():
         known = by_hash.get(fh, [])
         done = {} if opts.force else _finished(store, known, stage.name, rkey)
-        if known and all(s["key"] in done for s in known):
-            resumed += [(s, done[s["key"]]) for s in known]
-            continue
-        tasks.append(_FileTask(str(f), fh, opts.ion, opts.max_atoms, params, frozenset(done)))
-    for s, run in resumed:
-        rows.append(_row(s, run.status, run.error, run.result, resumed=True, seconds=run.seconds))
-        if opts.json:
-            emit_json(rows[-1])
-        rows[-1]["result"] = run.result
-    executor = get_executor(opts.executor, max_workers=opts.jobs, address=opts.address)
+        for s in known:
+            if s["key"] in done:
+                run = done[s["key"]]
+                for path in group:
+                    add(s, path, run.status, run.error, run.result, run.seconds, resumed=True)
+        if not known or any(s["key"] not in done for s in known):
+            tasks.append(_FileTask(group[0], fh, opts.ion, opts.max_atoms, params, frozenset(done)))
+    executor = get_executor(opts.executor, max_workers=opts.jobs, address=opts.address,
+                            task_timeout_s=opts.task_timeout_s)
     progress = _progress(len(tasks), stage.name, opts.quiet)
     try:
         for tr in executor.map_unordered(partial(_process_file, stage=stage), tasks):
+            interrupt.check()
             task = tasks[tr.item_index]
-            items = tr.value if tr.ok else [{
-                "record": {"key": f"{task.file_hash}:0", "id": Path(task.path).stem, "file": task.path,
-                           "file_hash": task.file_hash, "ion": opts.ion, "error": tr.error},
-                "status": "error", "error": f"{task.path}: {tr.error}", "error_kind": tr.error_kind,
-                "result": None, "seconds": tr.seconds, "started": _now(), "finished": _now()}]
-            for it in items:
+            for it in tr.value if tr.ok else [_failed_task(task, tr)]:
                 rec = it["record"]
-                if rec.get("identity"):
-                    if rec["identity"] in seen and seen[rec["identity"]] != rec["id"]:
-                        rec["duplicate_of"] = seen[rec["identity"]]
-                    seen.setdefault(rec["identity"], rec["id"])
                 store.put_structure(rec)
-                run = RunRecord(rec["key"], stage.name, rkey, it["status"], it["result"], it["error"],
-                                it["error_kind"], it["seconds"], prov_params,
-                                provenance(prov_params, inputs={task.path: task.file_hash}),
-                                it["started"], it["finished"])
-                store.put_run(run)
-                rows.append(_row(rec, it["status"], it["error"], it["result"], seconds=it["seconds"]))
-                if opts.json:
-                    emit_json(rows[-1])
-                rows[-1]["result"] = it["result"]
+                store.put_run(RunRecord(rec["key"], stage.name, rkey, it["status"], it["result"], it["error"],
+                                        it["error_kind"], it["seconds"], prov_params,
+                                        provenance(prov_params, inputs={task.path: task.file_hash}),
+                                        it["started"], it["finished"]))
+                for path in groups[task.file_hash]:
+                    add(rec, path, it["status"], it["error"], it["result"], it["seconds"])
             progress.update(1)
     finally:
         progress.close()
@@ -232,6 +245,38 @@ def execute_batch(stage: Stage, paths, params=None, opts: RunOptions | None = No
     if not opts.quiet:
         _summary(rows, stage.name)
     return rows
+
+
+def _group_inputs(files, add) -> dict[str, list[str]]:
+    """Input paths grouped by content (SHA-256), in input order; a path that cannot be read gets its
+    error row through `add` instead."""
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        try:
+            groups.setdefault(file_sha256(f), []).append(str(f))
+        except OSError as exc:
+            why = "no such file" if not Path(f).exists() else f"cannot read ({exc.strerror or exc})"
+            add({"id": Path(f).stem, "file": str(f), "key": None}, str(f), "error", f"{f}: {why}", None, None)
+    return groups
+
+
+def _as_input(rec: dict, path: str, first: dict) -> dict:
+    """A (stored or fresh) record as the structure of input `path`: that file's id (plus the record's
+    block suffix) and file; duplicate_of names the first id of this batch with the same crystal or bytes."""
+    stem = Path(rec["file"] or path).stem
+    suffix = rec["id"][len(stem):] if rec["id"].startswith(stem) else ""
+    out = {**rec, "id": Path(path).stem + suffix, "file": path}
+    same = first.setdefault(rec.get("identity") or rec.get("key") or path, out["id"])
+    out["duplicate_of"] = same if same != out["id"] else None
+    return out
+
+
+def _failed_task(task: _FileTask, tr) -> dict:
+    """The one item of a task that failed as a whole (worker died, time limit, ...)."""
+    return {"record": {"key": f"{task.file_hash}:0", "id": Path(task.path).stem, "file": task.path,
+                       "file_hash": task.file_hash, "ion": task.ion, "error": tr.error},
+            "status": "error", "error": f"{task.path}: {tr.error}", "error_kind": tr.error_kind,
+            "result": None, "seconds": tr.seconds, "started": _now(), "finished": _now()}
 
 
 def run_compositions(stage: Stage, entries: list[dict], params=None, opts: RunOptions | None = None,

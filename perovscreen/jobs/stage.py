@@ -25,14 +25,15 @@ _KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
 
 def param(default, help: str, unit: str = "", science: bool = True, kind: str | None = None,
           choices: tuple | None = None, minimum: float | None = None, exclusive: bool = False,
-          flag: str | None = None, cli: bool = True):
+          maximum: float | None = None, flag: str | None = None, cli: bool = True):
     """A stage parameter field. kind: bool|int|float|str|floats|path (inferred from the default);
-    minimum (exclusive when `exclusive`) and choices are checked by `Stage.make`; flag overrides the CLI
-    flag (e.g. '--no-relax' for a True default); cli=False keeps it out of the command line."""
+    minimum (exclusive when `exclusive`), maximum (inclusive; values beyond it would hang or exhaust
+    memory) and choices are checked by `Stage.make`; flag overrides the CLI flag (e.g. '--no-relax' for a
+    True default); cli=False keeps it out of the command line."""
     if kind is None:
         kind = "floats" if isinstance(default, tuple) else _KINDS.get(type(default), "str")
     meta = {"help": help, "unit": unit, "science": science, "kind": kind, "choices": choices,
-            "minimum": minimum, "exclusive": exclusive, "flag": flag, "cli": cli}
+            "minimum": minimum, "exclusive": exclusive, "maximum": maximum, "flag": flag, "cli": cli}
     return field(default=default, metadata=meta)
 
 
@@ -164,6 +165,9 @@ def _check(f: dataclasses.Field, v: Any, name: str):
         lo = m.get("minimum")
         if lo is not None and isinstance(x, (int, float)) and (x < lo or (m.get("exclusive") and x == lo)):
             raise InputError(f"{name}: must be {'>' if m.get('exclusive') else '>='} {lo}, got {x!r}")
+        hi = m.get("maximum")
+        if hi is not None and isinstance(x, (int, float)) and x > hi:
+            raise InputError(f"{name}: must be <= {hi}, got {x!r}")
     if m.get("choices") and v not in m["choices"]:
         raise InputError(f"{name}: must be one of {', '.join(map(str, m['choices']))}, got {v!r}")
     return v

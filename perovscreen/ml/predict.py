@@ -71,6 +71,8 @@ def composition_rows(model: PropertyModel, card: dict, entries: list[dict]):
     n = len(entries)
     formulas = [e["formula"] if isinstance(e.get("formula"), str) else "" for e in entries]
     z, a, errors = encode_formulas_checked(formulas)
+    for i in np.flatnonzero(~((z == 3) & (a > 0)).any(1)):  # the models predict Li-ion transport
+        errors.setdefault(int(i), f"formula {formulas[i]!r}: no Li, so no Li-ion conductivity to predict")
     keys = ["composition:" + k for k in composition_keys(z, a)]
     good = np.array([i not in errors for i in range(n)], bool)
     arrs = model.predict_arrays(featurize_encoded(z[good], a[good])[:, _columns(model)]) if good.any() else {}

@@ -4,7 +4,7 @@ funnel's own rules (enabled, keep, limits), so every default is written once, wh
     [run]        out, ion, jobs, executor, address, max_atoms        (how the funnel runs)
     [space]      keep, min_length, relax, seed                      (generated candidates)
     [relax]      the relax stage's parameters                       (used when [space] relax = true)
-    [bvse] [ml] [stability] [md]   funnel rules + that stage's parameters
+    [bvse] [ml] [stability] [md] [mesoscale]   funnel rules + that stage's parameters
     [ranking]    weights
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from perovscreen.core.errors import InputError
 from perovscreen.jobs.stage import show_value, defaults_table, make_params, param
-from perovscreen.pipeline.stages import BVSE, MD, ML, RELAX, STABILITY, STAGES
+from perovscreen.pipeline.stages import BVSE, MD, MESOSCALE, ML, RELAX, STABILITY, STAGES
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,16 @@ class MDRules:
     top: int = param(1, "MD on this many best candidates (by ML conductivity)", minimum=0)
 
 
+@dataclass(frozen=True)
+class MesoRules:
+    enabled: bool = param(False, "pellet conductivity of every ranked candidate: its MD sigma(300 K), else its ML "
+                          "sigma, through the grain-boundary model below")
+
+
 # section -> (funnel rules dataclass or None, stage or None)
 SECTIONS = {"run": (RunSection, None), "space": (SpaceSection, None), "relax": (None, RELAX),
             "bvse": (Rules, BVSE), "ml": (Rules, ML), "stability": (StabilityRules, STABILITY),
-            "md": (MDRules, MD)}
+            "md": (MDRules, MD), "mesoscale": (MesoRules, MESOSCALE)}
 OBJECTIVES = ("log10_sigma", "barrier", "e_above_hull")
 DEFAULT_WEIGHTS = {k: 1.0 for k in OBJECTIVES}
 
@@ -185,7 +191,7 @@ def defaults_markdown() -> str:
 def _rules_table(classes) -> str:
 
     names = {"RunSection": "[run]", "SpaceSection": "[space]", "Rules": "[bvse] [ml]",
-             "StabilityRules": "[stability]", "MDRules": "[md]"}
+             "StabilityRules": "[stability]", "MDRules": "[md]", "MesoRules": "[mesoscale]"}
     out = ["| section | key | default | unit | help |", "| --- | --- | --- | --- | --- |"]
     for cls in dict.fromkeys(classes):
         for f in dataclasses.fields(cls):

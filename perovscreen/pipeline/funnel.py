@@ -7,6 +7,7 @@ are recorded. The report layer (perovscreen.report) renders the returned `Screen
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -18,7 +19,7 @@ import numpy as np
 
 from perovscreen.bvse.core import BVSEResult
 from perovscreen.core.provenance import params_hash, provenance
-from perovscreen.core.results import Estimate, decode, encode
+from perovscreen.core.results import Estimate, Result, decode, encode
 from perovscreen.jobs.runner import RunOptions, execute_batch
 from perovscreen.md.runner import MDResult
 from perovscreen.ml.model import Prediction
@@ -53,6 +54,7 @@ class Candidate:
     ml: Prediction | None = None
     stability: StabilityResult | None = None
     md: MDResult | None = None
+    mesoscale: Result | None = None  # MesoResult: pellet conductivity with grain boundaries
     measured: dict | None = None
     front: int | None = None
     score: float | None = None
@@ -98,10 +100,10 @@ class Funnel:
         self.say(f"{stage.name}: {len(cands)} candidates")
         files = sorted({c.file for c in cands})
         rows = execute_batch(stage, files, params, self.opts)
-        by_key = {r["key"]: r for r in rows}
+        by_input = {(r["file"], r["key"]): r for r in rows}  # byte-identical files share a key, not a file
         kept, removed = [], {}
         for c in cands:
-            r = by_key.get(c.key)
+            r = by_input.get((c.file, c.key))
             if r is None or r["status"] != "ok":
                 removed[c.id] = (r or {}).get("error") or "not run"
                 continue
@@ -197,6 +199,31 @@ class Funnel:
         top = sorted(cands, key=lambda x: -x.value("log10_sigma", -99))[: int(c["top"])]
         params = stage_params(self.cfg, "md", workdir=str(self.out / "md"), jobs=self.cfg["run"]["jobs"])
         self._stage(MD, top, params)
+        return cands
+
+    def mesoscale(self, cands):
+        """Pellet conductivity: the microstructure is solved once (sigma_eff is linear in a common scale);
+        each candidate's bulk is its MD sigma(300 K), else its ML sigma, interval carried through."""
+        from perovscreen.mesoscale.stage import bulk_from, run_mesoscale
+
+        t0 = time.perf_counter()
+        params = stage_params(self.cfg, "mesoscale")
+        unit = run_mesoscale(None, params, bulk=Estimate(1.0, unit="S/cm"))
+        removed = {}
+        for c in cands:
+            bulk = bulk_from(c.md) if c.md and c.md.arrhenius else bulk_from({"log10_sigma": c.pred("log10_sigma")}) \
+                if c.pred("log10_sigma") else None
+            if bulk is None:
+                removed[c.id] = "no bulk conductivity (neither MD nor ML)"
+                continue
+            scale = lambda x: None if x is None else x * unit.ratio  # noqa: E731
+            c.mesoscale = dataclasses.replace(
+                unit, bulk=bulk, source="md" if c.md and c.md.arrhenius else "ml",
+                sigma_eff=Estimate(bulk.value * unit.ratio, scale(bulk.lower), scale(bulk.upper), bulk.level, "S/cm",
+                                   f"mesoscale({bulk.method or 'point'})"),
+                brick_layer=bulk.value * unit.brick_layer)
+        self.stages.append(StageLog("mesoscale", len(cands), len(cands) - len(removed), time.perf_counter() - t0,
+                                    removed))
         return cands
 
 
@@ -319,6 +346,8 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
         cands = f.stability(cands)
     if cfg["md"]["enabled"] and cfg["md"]["top"] > 0:
         cands = f.md(cands)
+    if cfg["mesoscale"]["enabled"]:
+        cands = f.mesoscale(cands)
     attach_measured(cands)
     ranked = rank(cands, cfg["ranking"]["weights"])
     prov = provenance({"config_hash": params_hash(cfg)}, files=[p for p in paths if Path(p).is_file()])

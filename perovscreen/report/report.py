@@ -40,6 +40,11 @@ def _md_sigma(c) -> str:
     return f"{math.log10(s.value):.2f} [{math.log10(s.lower):.2f}, {math.log10(s.upper):.2f}]"
 
 
+def _log_interval(e: Estimate) -> str:
+    lg = (lambda x: math.log10(x) if x and x > 0 else None)
+    return _interval(Estimate(lg(e.value), lg(e.lower), lg(e.upper)) if e.value > 0 else None)
+
+
 def candidate_table(cands) -> list[dict]:
     rows = []
     for rank, c in enumerate(cands, 1):
@@ -54,6 +59,7 @@ def candidate_table(cands) -> list[dict]:
             "E_hull (signed) eV/atom": (f"{_fmt(st.e_above_hull, 3)} ({_fmt(st.hull_distance, 3)})"
                                         if st else "-"),
             "MD log10 sigma(300K)": _md_sigma(c),
+            **({"pellet log10 sigma (GB)": _log_interval(c.mesoscale.sigma_eff)} if c.mesoscale else {}),
             "measured log10 sigma": _fmt((c.measured or {}).get("log10_sigma")),
             "overlaps leader": "yes" if c.overlaps_leader else "",
             "provenance": f"{c.key or '-'}",
@@ -66,8 +72,13 @@ def _md_table(rows: list[dict]) -> str:
         return "_none_\n"
     cols = list(rows[0])
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    out += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    out += ["| " + " | ".join(_cell(r[c]) for c in cols) + " |" for r in rows]
     return "\n".join(out) + "\n"
+
+
+def _cell(v) -> str:
+    """A table cell: ids and file names may hold '|' (a column break) or newlines."""
+    return str(v).replace("|", "\u00a6").replace("\n", " ")
 
 
 def _interval_point(ax, x, p: Estimate, label: str, **kw) -> None:
@@ -204,7 +215,7 @@ def _html(markdown: str) -> str:
             n = len(line) - len(line.lstrip("#"))
             out.append(f"<h{n}>{html.escape(line[n:].strip())}</h{n}>")
         elif line.startswith("!["):
-            alt, src = line[2:].split("](")
+            alt, _, src = line[2:].rpartition("](")  # ids in the alt text may hold "]("
             out.append(f'<p><img src="{html.escape(src[:-1])}" alt="{html.escape(alt)}" width=600></p>')
         elif line.startswith("- "):
             out.append(f"<li>{html.escape(line[2:])}</li>")

@@ -31,6 +31,10 @@ class Store(ABC):
     def put_run(self, run: RunRecord) -> None: ...
 
     @abstractmethod
+    def put_batch(self, records: list[dict], runs: list[RunRecord]) -> None:
+        """Structures and their runs in one transaction."""
+
+    @abstractmethod
     def put_compositions(self, structures: list[tuple], runs: list[tuple], params: dict, provenance: dict) -> None:
         """Many composition subjects and their runs in one transaction."""
 

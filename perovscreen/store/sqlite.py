@@ -1,11 +1,13 @@
 """SQLite results store: one file, WAL journal, one transaction per write (safe under SIGKILL)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
+from perovscreen.core.errors import InputError
 from perovscreen.store.base import RunRecord, Store
 
 SHARED = "@shared:"
@@ -36,11 +38,52 @@ CREATE TABLE IF NOT EXISTS cache (
 """
 
 
+TABLES = {"structures", "runs", "compositions", "shared", "cache"}
+
+
+def _checked(method):
+    """SQLite's errors for a file that is not a (sound) store become one InputError naming the file; a
+    locked or busy database stays what it is."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if any(w in str(exc) for w in ("locked", "busy")):
+                raise
+            raise InputError(f"{self.path}: not a perovscreen results store ({exc})") from None
+    return run
+
+
+STRUCTURE_SQL = ("INSERT OR REPLACE INTO structures (key, id, file, file_hash, identity, formula, ion, oxidation_source,"
+                 " n_sites, is_ordered, duplicate_of, error, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+RUN_SQL = ("INSERT OR REPLACE INTO runs (structure_key, stage, params_hash, params, status, error, error_kind,"
+           " seconds, result, provenance, started, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def _structure_row(record: dict) -> tuple:
+    return (record["key"], record["id"], record["file"], record["file_hash"], record.get("identity"),
+            record.get("formula"), record.get("ion"), record.get("oxidation_source"), record.get("n_sites"),
+            None if record.get("is_ordered") is None else int(record["is_ordered"]), record.get("duplicate_of"),
+            record.get("error"), json.dumps(record, default=str))
+
+
+def _run_row(run: RunRecord) -> tuple:
+    return (run.structure_key, run.stage, run.params_hash, json.dumps(run.params, default=str), run.status,
+            run.error, run.error_kind, run.seconds, json.dumps(run.result, default=str),
+            json.dumps(run.provenance, default=str), run.started, run.finished)
+
+
 class SQLiteStore(Store):
+    @_checked
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and not tables & TABLES:
+            self.conn.close()
+            raise sqlite3.DatabaseError(f"an SQLite file with other tables: {', '.join(sorted(tables)[:5])}")
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk inserts with hashed keys stay in memory
@@ -52,23 +95,23 @@ class SQLiteStore(Store):
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(sql, args)
 
+    @_checked
     def put_structure(self, record: dict) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO structures (key, id, file, file_hash, identity, formula, ion, oxidation_source,"
-            " n_sites, is_ordered, duplicate_of, error, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (record["key"], record["id"], record["file"], record["file_hash"], record.get("identity"),
-             record.get("formula"), record.get("ion"), record.get("oxidation_source"), record.get("n_sites"),
-             None if record.get("is_ordered") is None else int(record["is_ordered"]), record.get("duplicate_of"),
-             record.get("error"), json.dumps(record, default=str)))
+        self._write(STRUCTURE_SQL, _structure_row(record))
 
+    @_checked
     def put_run(self, run: RunRecord) -> None:
-        self._write(
-            "INSERT OR REPLACE INTO runs (structure_key, stage, params_hash, params, status, error, error_kind,"
-            " seconds, result, provenance, started, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (run.structure_key, run.stage, run.params_hash, json.dumps(run.params, default=str), run.status,
-             run.error, run.error_kind, run.seconds, json.dumps(run.result, default=str),
-             json.dumps(run.provenance, default=str), run.started, run.finished))
+        self._write(RUN_SQL, _run_row(run))
 
+    @_checked
+    def put_batch(self, records: list[dict], runs: list[RunRecord]) -> None:
+        """Structures and their runs in one transaction (collecting a cluster job's spool)."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany(STRUCTURE_SQL, [_structure_row(r) for r in records])
+            self.conn.executemany(RUN_SQL, [_run_row(r) for r in runs])
+
+    @_checked
     def put_compositions(self, structures: list[tuple], runs: list[tuple], params: dict, provenance: dict) -> None:
         """Many composition subjects and their runs in one transaction (shared params and provenance).
         structures: (key, id, file, file_hash, formula, ion, error); runs: (key, stage,
@@ -88,6 +131,7 @@ class SQLiteStore(Store):
                 "INSERT OR REPLACE INTO runs (structure_key, stage, params_hash, params, status, error, error_kind,"
                 " seconds, result, provenance, started, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rrows)
 
+    @_checked
     def get_run(self, structure_key: str, stage: str, params_hash: str) -> RunRecord | None:
         row = self.conn.execute(
             "SELECT structure_key, stage, params_hash, status, result, error, error_kind, seconds, params,"
@@ -110,6 +154,7 @@ class SQLiteStore(Store):
             return self._shared[h]
         return json.loads(text)
 
+    @_checked
     def runs(self, stage: str | None = None) -> list[dict]:
         sql = ("SELECT r.run_id, r.structure_key, COALESCE(s.id, c.id), COALESCE(s.file, c.file),"
                " COALESCE(s.formula, c.formula), s.identity, r.stage, r.params_hash,"
@@ -130,13 +175,16 @@ class SQLiteStore(Store):
             out.append(d)
         return out
 
+    @_checked
     def structures(self) -> list[dict]:
         return [json.loads(r[0]) for r in self.conn.execute("SELECT record FROM structures ORDER BY rowid")]
 
+    @_checked
     def get_cached(self, namespace: str, key: str) -> dict | None:
         row = self.conn.execute("SELECT value FROM cache WHERE namespace=? AND key=?", (namespace, key)).fetchone()
         return json.loads(row[0]) if row else None
 
+    @_checked
     def put_cached(self, namespace: str, key: str, value: dict) -> None:
         self._write("INSERT OR REPLACE INTO cache (namespace, key, value) VALUES (?,?,?)",
                     (namespace, key, json.dumps(value, default=str)))

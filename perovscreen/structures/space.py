@@ -18,6 +18,7 @@ compositions in about a second) and each candidate records the first filter that
 from __future__ import annotations
 
 import itertools
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,21 @@ FAMILIES = {
 CN = {"A": "XII", "B": "VI", "X": "VI"}
 ANTI_CN = {"A": "XII", "B": "VI", "X": "VI"}
 FILTERS = ("neutrality", "electronegativity", "tolerance", "tau")
+# a space's name prefixes the CIFs written under --out: a plain file name, never a path
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+
+
+def space_name(data: dict, where: str) -> str:
+    """The space's `name` (validated) or, when absent, the definition file's stem made safe."""
+    if "name" not in data:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(where).stem).lstrip(".")[:100] or "space"
+    name = data["name"]
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)  # YAML reads `name: 2024` as a number
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise InputError(f"{where}: name {name!r} must be a plain file name (letters, digits, '-', '_', '.', "
+                         f"not starting with a dot, at most 100 characters): it names the CIFs written under --out")
+    return name
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,7 @@ def parse_space(data: dict, where: str = "space") -> SpaceSpec:
     unknown = set(data) - {"name", "family", "sites", "step", "filters", "require_ion"}
     if unknown:
         raise InputError(f"{where}: unknown key(s) {sorted(unknown)}")
+    spec_name = space_name(data, where)
     family = data.get("family", "ABX3")
     if family not in FAMILIES:
         raise InputError(f"{where}: family {family!r} not one of {list(FAMILIES)}")
@@ -126,7 +143,7 @@ def parse_space(data: dict, where: str = "space") -> SpaceSpec:
     t_range = tuple(flt.get("tolerance", (0.8, 1.1)))
     if len(t_range) != 2 or not t_range[0] < t_range[1]:
         raise InputError(f"{where}: filters.tolerance must be [min, max] with min < max")
-    return SpaceSpec(str(data.get("name", Path(where).stem)), family, sites, step, t_range,
+    return SpaceSpec(spec_name, family, sites, step, t_range,
                      float(flt.get("tau_max", 4.18)), data.get("require_ion", "Li"), where, data)
 
 

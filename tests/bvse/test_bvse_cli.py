@@ -17,7 +17,8 @@ def test_bvse_cli_batch_resume_and_csv(tmp_path, capsys):
     assert rows["Li3OCl"]["status"] == "ok" and rows["Li3OCl"]["dimensionality"] == "3"
     assert float(rows["Li3OCl"]["E1D"]) == pytest.approx(float(rows["Li3OCl"]["E3D"]), abs=1e-6)
     assert rows["SrTiO3"]["status"] == "error" and "Li" in rows["SrTiO3"]["error"]
-    assert (tmp_path / "grids" / "Li3OCl.cube").exists() and (tmp_path / "grids" / "Li3OCl.grd").exists()
+    assert len(list((tmp_path / "grids").glob("Li3OCl-*.cube"))) == 1  # <id>-<file hash>: same stems kept apart
+    assert len(list((tmp_path / "grids").glob("Li3OCl-*.grd"))) == 1
     capsys.readouterr()
     assert cli.main(args) == 0  # second run: everything comes from the store
     assert "2 from the store" in capsys.readouterr().err

@@ -77,7 +77,7 @@ def test_params_are_validated_with_the_name():
         DENSITY.make(k=math.nan)
     from perovscreen.bvse.stage import BVSE
 
-    with pytest.raises(InputError, match="bvse resolution: must be > 0.0"):
+    with pytest.raises(InputError, match="bvse resolution: must be >= 0.02"):
         BVSE.make(resolution=0.0)
     with pytest.raises(InputError, match="must be one of half, full"):
         BVSE.make(d0_convention="third")

@@ -20,7 +20,7 @@ def test_defaults_and_overrides(tmp_path):
     ({"md": {"enabled": 1}}, "\\[md\\] enabled: expected bool"),
     ({"ml": {"keep": 0}}, "\\[ml\\] keep: must be > 0"),
     ({"run": {"executor": "slurm"}}, "executor: must be one of local, serial, ray"),
-    ({"bvse": {"resolution": 0}}, "\\[bvse\\] resolution: must be > 0"),
+    ({"bvse": {"resolution": 0}}, "\\[bvse\\] resolution: must be >= 0.02"),
     ({"md": {"temperatures": []}}, "\\[md\\] temperatures: give at least one value"),
     ({"stability": {"calculator": "mace"}}, "\\[stability\\] calculator: must be one of"),
     ({"ranking": {"weights": {"barrier": "high"}}}, "weights.barrier must be a number"),

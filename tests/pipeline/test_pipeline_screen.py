@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from pymatgen.io.cif import CifWriter
 
 from perovscreen.pipeline.config import validate_config
@@ -138,3 +139,20 @@ def test_retrained_model_recomputes_ml_and_reuses_bvse(tmp_path):
     before = {c.id: c.value("log10_sigma") for c in first.ranked}
     after = {c.id: c.value("log10_sigma") for c in second.ranked}
     assert set(before) == set(after) == {"Li3OCl", "LiNbO3"} and before != after
+
+
+def test_mesoscale_stage_gives_pellet_conductivity_below_bulk(tmp_path, tiny_ml_model):
+    """With resistive grain boundaries the pellet conducts less than the bulk, by one factor for every
+    candidate (the microstructure is solved once), and the bulk interval is carried through."""
+    cfg = _cfg(tmp_path / "out", tiny_ml_model, stability={"enabled": False}, md={"enabled": False},
+               mesoscale={"enabled": True, "size": 32, "grains": 6, "gb_ratio": 0.01})
+    res = run_screen([_inputs(tmp_path, ("Li3OCl", "LiNbO3"))], None, cfg)
+    ratios = set()
+    for c in res.ranked:
+        m = c.mesoscale
+        assert m.source == "ml" and 0 < m.ratio < 1 and m.sigma_eff.value < m.bulk.value
+        assert m.sigma_eff.lower == pytest.approx(m.bulk.lower * m.ratio)
+        assert m.bulk.value == pytest.approx(10 ** c.value("log10_sigma"))
+        ratios.add(round(m.ratio, 12))
+    assert len(ratios) == 1
+    assert "pellet log10 sigma (GB)" in Path(write_report(res)).read_text()

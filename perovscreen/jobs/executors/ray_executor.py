@@ -7,7 +7,8 @@ from perovscreen.jobs.executors.base import Executor, TaskResult, call_task
 class RayExecutor(Executor):
     name = "ray"
 
-    def __init__(self, max_workers: int | None = None, address: str | None = None, **init_kwargs):
+    def __init__(self, max_workers: int | None = None, address: str | None = None,
+                 task_timeout_s: float | None = None, **init_kwargs):
         import ray
 
         self.ray = ray
@@ -17,6 +18,7 @@ class RayExecutor(Executor):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.max_in_flight = 2 * (max_workers or cpus)
         self.remote = ray.remote(call_task)
+        self.task_timeout_s = task_timeout_s  # SIGALRM in the worker (where tasks run in its main thread)
 
     def map_unordered(self, func, items):
         ray = self.ray
@@ -31,7 +33,7 @@ class RayExecutor(Executor):
                 except StopIteration:
                     exhausted = True
                     break
-                pending[self.remote.remote(func_ref, item, i)] = i
+                pending[self.remote.remote(func_ref, item, i, self.task_timeout_s)] = i
             if not pending:
                 return
             ready, _ = ray.wait(list(pending), num_returns=1)
