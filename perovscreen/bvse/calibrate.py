@@ -62,7 +62,7 @@ def predict_ea(barriers: dict, params: dict | None = None) -> tuple[Estimate | N
         return None, "no percolating path"
     y = cal["intercept"] + cal["slope"] * x
     q68 = cal["cv_abs_residual_q68"]
-    return Estimate(round(y, 4), round(y - q68, 4), round(y + q68, 4), 0.68, "eV",
+    return Estimate(round(y, 4), round(max(0.0, y - q68), 4), round(y + q68, 4), 0.68, "eV",  # Ea > 0
                     "linear calibration of E_eff, cross-validated absolute-residual quantile"), None
 
 

@@ -30,7 +30,8 @@ def plot_msd(results: list[DiffusionResult], path: str | Path) -> Path:
             ax.axvspan(t0, t1, color=line.get_color(), alpha=0.06)
     ax.set_xlabel("lag time (ps)")
     ax.set_ylabel(r"$\langle \Delta r^2 \rangle$ (Å$^2$)")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # no curves (every temperature failed): no empty legend warning
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)

@@ -20,6 +20,7 @@ from perovscreen.ml.cv import grouped_folds
 from perovscreen.ml.forest import forest_predict
 
 FORMAT = "perovscreen.ml.PropertyModel/1"
+POSITIVE = {"Ea", "n_li_sites"}  # physical support [0, inf): predictions and intervals never go below 0
 DEFAULT_TREES = {"rf": 100, "gbm": 400}  # rf: 100 trees keep 10^6 predictions with intervals < 60 s
 INNER_TREES = 100  # forest size during inner-CV tuning and calibration
 # `aggregate` (rf only) is not an estimator parameter: the forest's output is the mean or the median over
@@ -163,6 +164,9 @@ class PropertyModel:
             m, s = _predict_raw(self.kind, h["estimator"], X, h["params"].get("aggregate", "mean"))
             for j, (t, cal) in enumerate(zip(h["targets"], h["calibration"])):
                 lo, hi = conformal.interval(m[:, j], s[:, j] if s is not None else 0.0, cal)
+                if t in POSITIVE:  # the true value lies in [0, inf): truncating there keeps the coverage
+                    m, lo, hi = m.copy(), np.maximum(lo, 0.0), np.maximum(hi, 0.0)
+                    m[:, j] = np.maximum(m[:, j], 0.0)
                 out[t] = (m[:, j], lo, hi)
         return out
 

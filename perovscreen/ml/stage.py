@@ -61,8 +61,9 @@ def run_ml_compositions(entries: list[dict], params: MLParams):
     return composition_rows(model, card, entries)
 
 
-ML = Stage("ml", 1, MLParams, run_ml, help="conductivity / Ea predictions with 90% conformal intervals",
+# v2: Ea and n_li_sites predictions and intervals truncated at their physical bound 0
+ML = Stage("ml", 2, MLParams, run_ml, help="conductivity / Ea predictions with 90% conformal intervals",
            resources=Resources(cores=1, memory_gb=2.0, walltime_min=5.0), identities=_identities)
-ML_COMPOSITIONS = Stage("ml", 1, MLParams, run_ml_compositions, subject="composition",
+ML_COMPOSITIONS = Stage("ml", 2, MLParams, run_ml_compositions, subject="composition",
                         help="predictions for compositions (formula strings)", identities=_identities,
                         resources=Resources(cores=1, memory_gb=4.0, walltime_min=10.0))

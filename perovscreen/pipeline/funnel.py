@@ -317,6 +317,9 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
     from perovscreen.pipeline.config import validate_config
 
     cfg = cfg or validate_config({})
+    for section, stage in (("stability", STABILITY), ("md", MD)):  # an unknown potential or a missing weight
+        if cfg[section]["enabled"] and cfg[section].get("top", 1):    # file fails now, not after BVSE and ML
+            stage.identities(stage_params(cfg, section))
     t0 = time.perf_counter()
     f = Funnel(cfg)
     paths = list(paths)

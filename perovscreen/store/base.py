@@ -31,6 +31,13 @@ class Store(ABC):
     def put_run(self, run: RunRecord) -> None: ...
 
     @abstractmethod
+    def put_cluster_job(self, job: dict) -> None:
+        """Record one submission of a cluster job (scheduler id, script, logs, tasks, states)."""
+
+    @abstractmethod
+    def cluster_jobs(self, name: str | None = None) -> list[dict]: ...
+
+    @abstractmethod
     def put_batch(self, records: list[dict], runs: list[RunRecord]) -> None:
         """Structures and their runs in one transaction."""
 

@@ -28,6 +28,11 @@ CREATE INDEX IF NOT EXISTS runs_stage ON runs (stage);
 CREATE TABLE IF NOT EXISTS compositions (
     key TEXT PRIMARY KEY, id TEXT, file TEXT, file_hash TEXT, formula TEXT, ion TEXT, error TEXT
 );
+CREATE TABLE IF NOT EXISTS cluster_jobs (
+    name TEXT NOT NULL, submission INTEGER NOT NULL, job_id TEXT, scheduler TEXT, folder TEXT, script TEXT,
+    logs TEXT, tasks TEXT, request TEXT, states TEXT, updated TEXT DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (name, submission)
+);
 CREATE TABLE IF NOT EXISTS shared (
     hash TEXT PRIMARY KEY, value TEXT NOT NULL
 );
@@ -110,6 +115,29 @@ class SQLiteStore(Store):
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.executemany(STRUCTURE_SQL, [_structure_row(r) for r in records])
             self.conn.executemany(RUN_SQL, [_run_row(r) for r in runs])
+
+    @_checked
+    def put_cluster_job(self, job: dict) -> None:
+        """One submission of a cluster job: name, submission, job_id, scheduler, folder, script, logs,
+        tasks, request, states (JSON-able values)."""
+        cols = ("name", "submission", "job_id", "scheduler", "folder", "script", "logs", "tasks", "request", "states")
+        vals = tuple(json.dumps(job.get(c)) if c in ("tasks", "request", "states") else job.get(c) for c in cols)
+        self._write(f"INSERT OR REPLACE INTO cluster_jobs ({', '.join(cols)}, updated) VALUES "
+                    f"({', '.join('?' * len(cols))}, CURRENT_TIMESTAMP)", vals)
+
+    @_checked
+    def cluster_jobs(self, name: str | None = None) -> list[dict]:
+        sql = "SELECT name, submission, job_id, scheduler, folder, script, logs, tasks, request, states, updated" \
+              " FROM cluster_jobs" + (" WHERE name = ?" if name else "") + " ORDER BY name, submission"
+        cols = ("name", "submission", "job_id", "scheduler", "folder", "script", "logs", "tasks", "request", "states",
+                "updated")
+        out = []
+        for row in self.conn.execute(sql, (name,) if name else ()):
+            d = dict(zip(cols, row))
+            for k in ("tasks", "request", "states"):
+                d[k] = json.loads(d[k]) if d[k] else None
+            out.append(d)
+        return out
 
     @_checked
     def put_compositions(self, structures: list[tuple], runs: list[tuple], params: dict, provenance: dict) -> None:

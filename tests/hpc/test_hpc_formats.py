@@ -66,3 +66,22 @@ def test_array_specs():
     assert compress([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8" and compress([3]) == "3" and compress([]) == ""
     with pytest.raises(InputError, match="one range"):
         PBS().directives(REQ, "x", "0-2,5", None, "/l")
+
+
+def test_dry_run_prints_the_script_and_writes_nothing(tmp_path):
+    from pymatgen.io.cif import CifWriter
+
+    from perovscreen.bvse.stage import BVSE
+    from perovscreen.jobs.hpc.submit import submit
+    from perovscreen.jobs.runner import RunOptions
+    from perovscreen.structures.examples import get_example
+
+    for n in ("Li3OCl", "LiNbO3", "LiTaO3"):
+        CifWriter(get_example(n)).write_file(tmp_path / f"{n}.cif")
+    out = tmp_path / "out"
+    spec = submit(BVSE, [tmp_path], BVSE.make(), RunOptions(db=str(tmp_path / "r.db"), quiet=True),
+                  scheduler="pbs", out=out, chunk=2, dry_run=True, setup="module load python")
+    (script,) = spec["dry_run_scripts"]
+    assert "#PBS -J 0-1" in script and "$PBS_ARRAY_INDEX" in script and "module load python" in script
+    assert "-m perovscreen worker" in script and len(spec["chunks"]) == 2
+    assert not out.exists()

@@ -60,6 +60,10 @@ def test_bvse_array_gives_the_local_results(tmp_path, cifs):
     with open_store(tmp_path / "hpc.db") as store:
         remote = {r["id"]: r["result"]["barriers"] for r in store.runs("bvse")}
     assert remote == local
+    with open_store(tmp_path / "hpc.db") as store:  # the store knows the job: id, script, logs, states
+        (job,) = store.cluster_jobs(spec["name"])
+    assert job["job_id"] == spec["submissions"][0]["job_id"] and job["states"] == {"done": 3}
+    assert Path(job["script"]).is_file() and job["tasks"] == [0, 1, 2]
     # resubmitting the same work submits nothing: every file is finished under this resume key
     again = submit(BVSE, [cifs], params, opts, out=tmp_path, chunk=2, name="again")
     assert again["chunks"] == [] and again["skipped"] == 5

@@ -156,3 +156,13 @@ def test_mesoscale_stage_gives_pellet_conductivity_below_bulk(tmp_path, tiny_ml_
         ratios.add(round(m.ratio, 12))
     assert len(ratios) == 1
     assert "pellet log10 sigma (GB)" in Path(write_report(res)).read_text()
+
+
+def test_unknown_potential_fails_before_any_stage_runs(tmp_path, tiny_ml_model):
+    """An unknown calculator used to remove every candidate with exit 0 after BVSE and ML had run."""
+    from perovscreen.core.errors import PerovscreenError
+
+    cfg = _cfg(tmp_path / "out", tiny_ml_model, md={"calculator": "nonsense-potential"})
+    with pytest.raises(PerovscreenError, match="nonsense-potential"):
+        run_screen([_inputs(tmp_path, ("Li3OCl",))], None, cfg)
+    assert not (tmp_path / "out" / "perovscreen.db").exists()

@@ -54,7 +54,21 @@ def task_states(jd: JobDir, sched: Scheduler | None = None) -> dict:
         else:
             info["state"] = failure_from_log(jd.log_text(job, a)) or "lost"
         out[t] = info
+    _record(spec, out)
     return out
+
+
+def _record(spec: dict, states: dict) -> None:
+    """Keep the store's view of each submission current (state counts of its tasks)."""
+    from collections import Counter
+
+    with open_store(spec["db"]) as store:
+        for k, sub in enumerate(spec["submissions"]):
+            counts = Counter(states[t]["state"] for t in sub["tasks"] if t in states)
+            store.put_cluster_job({"name": spec["name"], "submission": k, "job_id": sub["job_id"],
+                                   "scheduler": spec["scheduler"], "folder": spec["dir"], "script": sub["script"],
+                                   "logs": str(JobDir(spec["dir"]).logs), "tasks": sub["tasks"],
+                                   "request": sub["request"], "states": dict(counts)})
 
 
 def collect(root) -> dict:

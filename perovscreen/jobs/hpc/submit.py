@@ -120,6 +120,10 @@ def send(sched: Scheduler, jd: JobDir, tasks: list[int], req: Request) -> dict:
         job_id = sched.submit(str(path))
         spec["submissions"].append({"job_id": job_id, "tasks": part, "script": str(path), "request": req.to_dict()})
         jd.save(spec)
+        with open_store(spec["db"]) as store:
+            store.put_cluster_job({"name": spec["name"], "submission": k, "job_id": job_id, "scheduler": sched.name,
+                                   "folder": str(jd.root), "script": str(path), "logs": str(jd.logs), "tasks": part,
+                                   "request": req.to_dict(), "states": {"queued": len(part)}})
     spec["unsubmitted"] = sorted((set(spec.get("unsubmitted", [])) - set(now)) | set(later))
     jd.save(spec)
     return spec
