@@ -1,3 +1,4 @@
+"""Fixtures shared across test folders."""
 import pytest
 
 

@@ -1,0 +1,1 @@
+"""Read-only browser view of screening results: Pareto probabilities, intervals, valid counterfactuals."""

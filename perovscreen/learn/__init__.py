@@ -1,0 +1,9 @@
+"""Active learning: surrogates with uncertainty, acquisition policies, a resumable campaign and the
+after-the-fact replay benchmark (`perovscreen learn replay`, docs/learn.md)."""
+from perovscreen.core.lazy import lazy_exports
+
+_EXPORTS = {"Oracle": "oracle", "load_oracle": "oracle", "oracle_from_arrays": "oracle",
+            "Campaign": "campaign", "ReplayParams": "replay", "run_replay": "replay",
+            "ReplayReport": "replay", "PolicySummary": "replay", "POLICIES": "acquisition"}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)
