@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -64,7 +64,6 @@ class RunOptions:
     ion: str = "Li"
     max_atoms: int = DEFAULT_MAX_ATOMS
     task_timeout_s: float | None = None  # wall-time limit of one task (one file); None: no limit
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.jobs is not None and self.jobs < 1:
@@ -134,25 +133,34 @@ class _FileTask:
 
 def _process_file(task: _FileTask, stage: Stage | None) -> list[dict]:
     """Worker side: read one file, run the stage on every readable structure not yet done."""
-    out = []
-    for rec in load_file(task.path, ion=task.ion, max_atoms=task.max_atoms):
-        if rec.key in task.done_keys:
-            continue
-        t0 = time.perf_counter()
-        item = {"record": rec.to_dict(), "started": _now()}
-        if rec.error:
-            item.update(status="error", error=rec.error, error_kind="input", result=None)
-        else:
-            res = call_task(partial(_run_one, stage=stage, params=task.params), rec, 0)
-            error = res.error
-            if not res.ok and task.path not in error:
-                error = f"{task.path}: {error}"
-            item.update(status="ok" if res.ok else "error", error=None if res.ok else error,
-                        error_kind=res.error_kind, result=res.value)
-        item["seconds"] = time.perf_counter() - t0
-        item["finished"] = _now()
-        out.append(item)
-    return out
+    return [run_record(rec, stage, task.params, task.path)
+            for rec in load_file(task.path, ion=task.ion, max_atoms=task.max_atoms) if rec.key not in task.done_keys]
+
+
+def run_record(rec, stage: Stage, params, path: str) -> dict:
+    """One structure record through the stage: {record, status, error, error_kind, result, seconds, started,
+    finished}; bad input (the record's own error or an InputError) and runtime failures become items."""
+    t0 = time.perf_counter()
+    item = {"record": rec.to_dict(), "started": _now()}
+    if rec.error:
+        item.update(status="error", error=rec.error, error_kind="input", result=None)
+    else:
+        res = call_task(partial(_run_one, stage=stage, params=params), rec, 0)
+        error = res.error
+        if not res.ok and path not in error:
+            error = f"{path}: {error}"
+        item.update(status="ok" if res.ok else "error", error=None if res.ok else error,
+                    error_kind=res.error_kind, result=res.value)
+    item["seconds"] = time.perf_counter() - t0
+    item["finished"] = _now()
+    return item
+
+
+def item_run(item: dict, stage_name: str, rkey: str, key_parts: dict, prov: dict) -> RunRecord:
+    """The store row of a `run_record` item."""
+    rec = item["record"]
+    return RunRecord(rec["key"], stage_name, rkey, item["status"], item["result"], item["error"], item["error_kind"],
+                     item["seconds"], key_parts, prov, item["started"], item["finished"])
 
 
 def _run_one(record, stage: Stage, params) -> dict:
@@ -207,13 +215,11 @@ def execute_batch(stage: Stage, paths, params=None, opts: RunOptions | None = No
     for p, why in skipped:
         add({"id": Path(p).stem, "file": str(p), "key": None}, str(p), "error", f"{p}: cannot read ({why})", None,
             None)
-    by_hash: dict[str, list[dict]] = {}
-    for s in store.structures():
-        by_hash.setdefault(s["file_hash"], []).append(s)
+    by_hash = structures_by_hash(store)
     tasks = []
     for fh, group in groups.items():
         known = by_hash.get(fh, [])
-        done = {} if opts.force else _finished(store, known, stage.name, rkey)
+        done = {} if opts.force else finished_runs(store, known, stage.name, rkey)
         for s in known:
             if s["key"] in done:
                 run = done[s["key"]]
@@ -231,10 +237,8 @@ def execute_batch(stage: Stage, paths, params=None, opts: RunOptions | None = No
             for it in tr.value if tr.ok else [_failed_task(task, tr)]:
                 rec = it["record"]
                 store.put_structure(rec)
-                store.put_run(RunRecord(rec["key"], stage.name, rkey, it["status"], it["result"], it["error"],
-                                        it["error_kind"], it["seconds"], prov_params,
-                                        provenance(prov_params, inputs={task.path: task.file_hash}),
-                                        it["started"], it["finished"]))
+                store.put_run(item_run(it, stage.name, rkey, prov_params,
+                                       provenance(prov_params, inputs={task.path: task.file_hash})))
                 for path in groups[task.file_hash]:
                     add(rec, path, it["status"], it["error"], it["result"], it["seconds"])
             progress.update(1)
@@ -358,7 +362,15 @@ class _StoreWriter:
             raise self.error
 
 
-def _finished(store, structures: list[dict], stage: str, rkey: str) -> dict:
+def structures_by_hash(store) -> dict[str, list[dict]]:
+    """Stored structure records grouped by their file's SHA-256."""
+    by_hash: dict[str, list[dict]] = {}
+    for s in store.structures():
+        by_hash.setdefault(s["file_hash"], []).append(s)
+    return by_hash
+
+
+def finished_runs(store, structures: list[dict], stage: str, rkey: str) -> dict:
     """Runs of these structures that are final: ok, or failed on bad input (deterministic)."""
     out = {}
     for s in structures:

@@ -9,7 +9,6 @@ funnel's own rules (enabled, keep, limits), so every default is written once, wh
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import tomllib
 from dataclasses import dataclass
@@ -150,7 +149,7 @@ def keep_count(keep: float, n: int) -> int:
 
 def defaults_toml() -> str:
     """Every funnel key with its default, as TOML comments would show it (for docs)."""
-    cfg = copy.deepcopy(validate_config({}))
+    cfg = validate_config({})
     lines = []
     for section, values in cfg.items():
         lines.append(f"[{section}]")

@@ -7,7 +7,8 @@ import json
 from perovscreen.core.provenance import provenance
 from perovscreen.jobs.hpc.schedulers import Scheduler, get_scheduler
 from perovscreen.jobs.hpc.spool import JobDir, failure_from_log
-from perovscreen.store import RunRecord, open_store
+from perovscreen.jobs.runner import item_run
+from perovscreen.store import open_store
 
 KILLED = {137: "killed (SIGKILL: out of memory or by hand)", 139: "segmentation fault", 143: "terminated (SIGTERM)"}
 
@@ -86,10 +87,8 @@ def collect(root) -> dict:
                 try:
                     it = json.loads(f.read_text())
                     rec = it["record"]
-                    run = RunRecord(rec["key"], spec["stage"], spec["resume_key"], it["status"], it["result"],
-                                    it["error"], it["error_kind"], it["seconds"], prov_params,
-                                    {**prov, "inputs": {rec["file"]: rec["file_hash"]}}, it["started"],
-                                    it["finished"])
+                    run = item_run(it, spec["stage"], spec["resume_key"], prov_params,
+                                   {**prov, "inputs": {rec["file"]: rec["file_hash"]}})
                 except (ValueError, KeyError, TypeError) as exc:
                     counts["bad_files"].append(f"{f}: unreadable result ({type(exc).__name__})")
                     if jd.marker(t, "done") is not None:

@@ -13,7 +13,7 @@ from perovscreen.core.hashing import file_sha256
 from perovscreen.jobs.hpc.request import Request
 from perovscreen.jobs.hpc.schedulers import Scheduler, get_scheduler
 from perovscreen.jobs.hpc.spool import JobDir
-from perovscreen.jobs.runner import RunOptions
+from perovscreen.jobs.runner import RunOptions, finished_runs, structures_by_hash
 from perovscreen.jobs.stage import Stage
 from perovscreen.store import open_store
 from perovscreen.structures.intake import expand_paths
@@ -26,14 +26,11 @@ def unfinished(stage: Stage, files, params, opts: RunOptions) -> list[str]:
     """Files with a structure not yet final in the store under this stage's resume key."""
     rkey = stage.resume_key(params, opts.intake)
     with open_store(opts.db) as store:
-        by_hash: dict[str, list] = {}
-        for s in store.structures():
-            by_hash.setdefault(s["file_hash"], []).append(s["key"])
+        by_hash = structures_by_hash(store)
         out = []
         for f in files:
-            keys = by_hash.get(file_sha256(f), [])
-            runs = [store.get_run(k, stage.name, rkey) for k in keys]
-            if not keys or any(r is None or not (r.status == "ok" or r.error_kind == "input") for r in runs):
+            known = by_hash.get(file_sha256(f), [])
+            if not known or len(finished_runs(store, known, stage.name, rkey)) < len(known):
                 out.append(str(Path(f).resolve()))
     return out
 

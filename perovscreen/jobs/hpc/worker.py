@@ -3,20 +3,12 @@ A structure whose result file exists is skipped, so a resubmitted task continues
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timezone
-from functools import partial
 
 from perovscreen.core.errors import InputError
-from perovscreen.jobs.executors import call_task
 from perovscreen.jobs.hpc.spool import JobDir, write_atomic
-from perovscreen.jobs.runner import result_dict
+from perovscreen.jobs.runner import run_record
 from perovscreen.jobs.stage import Stage
 from perovscreen.structures.intake import load_file
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def run_task(stage: Stage, root, task: int) -> int:
@@ -33,21 +25,7 @@ def run_task(stage: Stage, root, task: int) -> int:
     for fi, path in enumerate(spec["chunks"][task]):
         for rec in load_file(path, ion=spec["ion"], max_atoms=spec["max_atoms"]):
             out = jd.result_path(task, fi, rec.block)
-            if out.is_file():
-                continue
-            t0, started = time.perf_counter(), _now()
-            item = {"record": rec.to_dict(), "started": started}
-            if rec.error:
-                item.update(status="error", error=rec.error, error_kind="input", result=None)
-            else:
-                res = call_task(partial(_run, stage=stage, params=params), rec, 0)
-                item.update(status="ok" if res.ok else "error", error=None if res.ok else f"{path}: {res.error}",
-                            error_kind=res.error_kind, result=res.value)
-            item.update(seconds=time.perf_counter() - t0, finished=_now())
-            write_atomic(out, json.dumps(item, default=str))
-            n += 1
+            if not out.is_file():  # finished before a kill or timeout: not recomputed
+                write_atomic(out, json.dumps(run_record(rec, stage, params, path), default=str))
+                n += 1
     return n
-
-
-def _run(record, stage, params):
-    return result_dict(stage.run(record, params))
