@@ -46,10 +46,11 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=5)
     ap.add_argument("--policies", default="greedy,ei,thompson")
     ap.add_argument("--surrogate", default="forest")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (one campaign per task)")
     a = ap.parse_args(argv)
     n_pol = len(a.policies.split(","))
     print(f"surrogate {a.surrogate}, policies {a.policies}, {a.seeds} seeds, batch {a.batch}")
-    print(f"{'N':>6} {'budget':>6} {'seconds':>8} {'s/refit':>8} {'20 seeds x 7 policies (min)':>28}")
+    print(f"{'N':>6} {'budget':>6} {'seconds':>8} {'s/refit':>8} {f'20 seeds x {n_pol} policies (min)':>28}")
     for n in a.sizes:
         oracle = synthetic_table(n)
         for b in a.budgets:
@@ -57,10 +58,11 @@ def main(argv=None) -> None:
                 continue
             t = time.perf_counter()
             run_replay(oracle, budget=b, batch=a.batch, seeds=a.seeds, init=10, policies=a.policies,
-                       surrogate=a.surrogate)
+                       surrogate=a.surrogate, jobs=a.jobs)
             dt = time.perf_counter() - t
             refits = a.seeds * n_pol * -(-(b - 10) // a.batch)
-            print(f"{n:>6} {b:>6} {dt:>8.1f} {dt / refits:>8.3f} {dt / refits * 20 * 6 * -(-(b - 10) // a.batch) / 60:>28.1f}")
+            full = dt / refits * 20 * n_pol * -(-(b - 10) // a.batch) / 60
+            print(f"{n:>6} {b:>6} {dt:>8.1f} {dt / refits:>8.3f} {full:>28.1f}")
 
 
 if __name__ == "__main__":

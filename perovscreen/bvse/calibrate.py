@@ -3,9 +3,11 @@
     python -m perovscreen.bvse.calibrate [--root ../shared/data/obelix] [--cache results/bvse_obelix.csv]
 
 Feature: E_eff = the BVSE barrier of the highest percolation dimensionality found (E3D, else E2D, else E1D),
-fixed before looking at the data. Model: Ea = a + b * E_eff (Huber loss, robust to mis-assigned Ea rows).
-Error: 5-fold GroupKFold grouped by reduced composition; MAE and Spearman of the raw barrier and of the
-out-of-fold calibrated prediction, plus the constant-mean baseline. The raw barrier is always kept.
+fixed before looking at the data. Model: log Ea = a + b * E_eff (Huber loss, robust to mis-assigned Ea rows),
+with a 90% split-conformal interval on log Ea (from grouped out-of-fold residuals), so Ea and both interval
+ends are always > 0. Error: 5-fold GroupKFold grouped by reduced composition; MAE, Spearman and interval
+coverage of the out-of-fold prediction, plus the training-median baseline. The raw barrier is always kept.
+The combined model (barriers + site statistics + composition/structure descriptors) is in perovscreen.ml.ea.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from perovscreen.bvse.settings import DEFAULTS
 from perovscreen.core.results import Estimate
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+METHOD = "bvse-log-linear: log Ea = a + b E_eff, split-conformal interval in log space"
+LEVEL = 0.9
 # the settings a calibration is fitted with; a barrier computed with others is not calibrated
 CALIBRATED = ("resolution", "cutoff", "screening", "d0_convention", "energy_cap")
 DEFAULT_PARAMS = {k: getattr(DEFAULTS, k) for k in CALIBRATED}
@@ -45,8 +49,9 @@ def _load(path=str(CALIBRATION_FILE)):
 
 
 def predict_ea(barriers: dict, params: dict | None = None) -> tuple[Estimate | None, str | None]:
-    """(calibrated Ea as an Estimate with its cross-validated 68% interval, None) or (None, why not):
-    no calibration file, no percolating path, or barriers computed with other settings than the fit's."""
+    """(calibrated Ea as an Estimate with its split-conformal interval, None) or (None, why not): no
+    calibration file, no percolating path, or barriers computed with other settings than the fit's. The fit
+    is in log space, so the value and both interval ends are > 0."""
     cal = _load()
     if cal is None:
         return None, "no BVSE calibration file"
@@ -60,10 +65,9 @@ def predict_ea(barriers: dict, params: dict | None = None) -> tuple[Estimate | N
     x = effective_barrier(barriers)
     if not math.isfinite(x):
         return None, "no percolating path"
-    y = cal["intercept"] + cal["slope"] * x
-    q68 = cal["cv_abs_residual_q68"]
-    return Estimate(round(y, 4), round(max(0.0, y - q68), 4), round(y + q68, 4), 0.68, "eV",  # Ea > 0
-                    "linear calibration of E_eff, cross-validated absolute-residual quantile"), None
+    mu, q = cal["intercept"] + cal["slope"] * x, cal["q_log"]
+    return Estimate(round(math.exp(mu), 4), round(math.exp(mu - q), 4), round(math.exp(mu + q), 4), cal["level"],
+                    "eV", METHOD), None
 
 
 def obelix_rows(root=None) -> pd.DataFrame:
@@ -84,6 +88,19 @@ def _composition_group(formula: str) -> str:
         return formula
 
 
+SITE_STATS = ("n_sites_0p3", "site_e2", "vol_frac_0p5", "vol_frac_1p0")
+
+
+def site_statistics(res) -> dict:
+    """Site-energy statistics of a BVSE result (energies relative to the global minimum, eV): distinct
+    minima within 0.3 eV, the second-lowest minimum, and the grid fraction within 0.5 / 1.0 eV (the volume
+    open to Li at those energies)."""
+    e = np.sort([m["energy"] for m in res.minima])
+    rel = res.energy - res.e_min
+    return {"n_sites_0p3": float((e <= 0.3).sum()), "site_e2": float(e[1]) if len(e) > 1 else np.nan,
+            "vol_frac_0p5": float((rel <= 0.5).mean()), "vol_frac_1p0": float((rel <= 1.0).mean())}
+
+
 def compute_barriers(rows: pd.DataFrame, cache: Path, params=DEFAULT_PARAMS) -> pd.DataFrame:
     """BVSE barriers of every row (cached in a CSV keyed by id; errors recorded, not raised)."""
     from pymatgen.core import Structure
@@ -99,12 +116,14 @@ def compute_barriers(rows: pd.DataFrame, cache: Path, params=DEFAULT_PARAMS) -> 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 s = Structure.from_file(row.cif_path)
-            res = compute_bvse(s, ion="Li", **params)
+            res = compute_bvse(s, ion="Li", with_paths=False, **params)
             rec.update({k: float(v) for k, v in res.barriers.items()})
+            rec.update(site_statistics(res))
             rec["seconds"] = sum(res.timings.values())
             rec["error"] = ""
         except Exception as exc:  # recorded per structure, the batch goes on
-            rec.update(E1D=np.nan, E2D=np.nan, E3D=np.nan, seconds=np.nan, error=f"{type(exc).__name__}: {exc}")
+            rec.update(E1D=np.nan, E2D=np.nan, E3D=np.nan, seconds=np.nan, **dict.fromkeys(SITE_STATS, np.nan),
+                       error=f"{type(exc).__name__}: {exc}")
         out.append(rec)
         cache.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(out).to_csv(cache, index=False)
@@ -112,28 +131,55 @@ def compute_barriers(rows: pd.DataFrame, cache: Path, params=DEFAULT_PARAMS) -> 
     return pd.DataFrame(out)
 
 
-def cross_validate(x, y, groups, n_splits=5):
-    """Out-of-fold calibrated predictions with GroupKFold; returns (pred, metrics)."""
-    from scipy.stats import spearmanr
+def conformal_q(abs_residuals, alpha: float) -> float:
+    """Finite-sample (1 - alpha) split-conformal quantile: the ceil((n + 1)(1 - alpha))-th smallest."""
+    r = np.sort(np.asarray(abs_residuals, float))
+    k = math.ceil((len(r) + 1) * (1 - alpha))
+    return float(r[min(k, len(r)) - 1])
+
+
+def _huber(x, logy):
     from sklearn.linear_model import HuberRegressor
+
+    m = HuberRegressor().fit(np.asarray(x, float)[:, None], logy)
+    return float(m.intercept_), float(m.coef_[0])
+
+
+def fit_log_linear(x, y, groups, alpha: float = 1 - LEVEL, n_splits: int = 5) -> dict:
+    """log Ea = a + b x (Huber), with the conformal quantile of grouped out-of-fold |log residuals|."""
     from sklearn.model_selection import GroupKFold
-    pred = np.empty_like(y)
-    base = np.empty_like(y)
+
+    x, logy = np.asarray(x, float), np.log(np.asarray(y, float))
+    oof = np.empty_like(logy)
+    for tr, te in GroupKFold(n_splits=min(n_splits, len(set(groups)))).split(x, logy, groups):
+        a, b = _huber(x[tr], logy[tr])
+        oof[te] = a + b * x[te]
+    a, b = _huber(x, logy)
+    return {"intercept": a, "slope": b, "q_log": conformal_q(np.abs(logy - oof), alpha), "level": 1 - alpha}
+
+
+def cross_validate(x, y, groups, n_splits=5, alpha: float = 1 - LEVEL):
+    """Outer GroupKFold of the log-linear calibration (nested: its interval comes from inner folds);
+    returns (pred, metrics) with MAE, Spearman, interval coverage and the training-median baseline."""
+    from scipy.stats import spearmanr
+    from sklearn.model_selection import GroupKFold
+    pred, lo, hi, base = (np.empty_like(y) for _ in range(4))
     for tr, te in GroupKFold(n_splits=n_splits).split(x, y, groups):
-        m = HuberRegressor().fit(x[tr, None], y[tr])
-        pred[te] = m.predict(x[te, None])
+        c = fit_log_linear(x[tr], y[tr], groups[tr], alpha)
+        mu = c["intercept"] + c["slope"] * x[te]
+        pred[te], lo[te], hi[te] = np.exp(mu), np.exp(mu - c["q_log"]), np.exp(mu + c["q_log"])
         base[te] = np.median(y[tr])
     metrics = {
         "n": int(len(y)), "n_groups": int(len(set(groups))), "folds": n_splits,
         "raw_mae": float(np.mean(np.abs(x - y))), "raw_spearman": float(spearmanr(x, y)[0]),
         "cv_mae": float(np.mean(np.abs(pred - y))), "cv_spearman": float(spearmanr(pred, y)[0]),
+        "cv_coverage": float(((y >= lo) & (y <= hi)).mean()), "cv_min_lower": float(lo.min()),
         "baseline_median_cv_mae": float(np.mean(np.abs(base - y))),
     }
     return pred, metrics
 
 
 def fit(rows: pd.DataFrame, bars: pd.DataFrame, params=DEFAULT_PARAMS) -> dict:
-    from sklearn.linear_model import HuberRegressor
     d = rows.merge(bars, on="id")
     d["E_eff"] = [effective_barrier({"E1D": a, "E2D": b, "E3D": c}) for a, b, c in zip(d.E1D, d.E2D, d.E3D)]
     ok = np.isfinite(d["E_eff"].to_numpy(float))
@@ -141,15 +187,11 @@ def fit(rows: pd.DataFrame, bars: pd.DataFrame, params=DEFAULT_PARAMS) -> dict:
     x = used["E_eff"].to_numpy(float)
     y = used["activation_energy_eV"].to_numpy(float)
     groups = np.array([_composition_group(f) for f in used["formula"]])
-    pred, metrics = cross_validate(x, y, groups)
-    res = np.abs(pred - y)
-    m = HuberRegressor().fit(x[:, None], y)
+    _, metrics = cross_validate(x, y, groups)
+    cal = fit_log_linear(x, y, groups)
     metrics.update(n_rows_with_ea=int(len(d)), n_failed=int(d["E1D"].isna().sum()),
                    n_no_percolation=int((~ok).sum() - d["E1D"].isna().sum()))
-    return {"slope": float(m.coef_[0]), "intercept": float(m.intercept_),
-            "cv_abs_residual_q68": float(np.quantile(res, 0.68)),
-            "cv_abs_residual_q95": float(np.quantile(res, 0.95)),
-            "feature": "E_eff = E3D if finite else E2D if finite else E1D (eV)",
+    return {**cal, "method": METHOD, "feature": "E_eff = E3D if finite else E2D if finite else E1D (eV)",
             "bvse_params": params, "metrics": metrics}
 
 
@@ -168,7 +210,7 @@ def main(argv=None) -> int:
                    "Laskowski et al. (2023) SI as joined in ../shared/data/obelix", "ids": sorted(rows["id"])}
     Path(args.out).write_text(json.dumps(cal, indent=1))
     print(json.dumps(cal["metrics"], indent=1))
-    print(f"Ea = {cal['intercept']:.4f} + {cal['slope']:.4f} * E_eff")
+    print(f"log Ea = {cal['intercept']:.4f} + {cal['slope']:.4f} * E_eff, 90% interval x/ exp({cal['q_log']:.3f})")
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from perovscreen.cli.common import guarded, run_stage_batch
 
 CSV_FIELDS = ("id", "file", "formula", "status", "E1D", "E2D", "E3D", "dimensionality", "Ea_calibrated",
-              "Ea_68_low", "Ea_68_high", "screening", "grid_shape", "seconds", "error")
+              "Ea_low", "Ea_high", "screening", "grid_shape", "seconds", "error")
 
 
 def add_parser(sub) -> None:
@@ -46,8 +46,8 @@ def _row(run: dict) -> dict:
     lo, hi = ea.get("lower"), ea.get("upper")
     return {"id": run.get("id"), "file": run.get("file"), "formula": run.get("formula") or res.get("formula"),
             "status": run.get("status"), "E1D": bar.get("E1D"), "E2D": bar.get("E2D"), "E3D": bar.get("E3D"),
-            "dimensionality": res.get("dimensionality"), "Ea_calibrated": ea.get("value"), "Ea_68_low": lo,
-            "Ea_68_high": hi, "screening": (res.get("params") or {}).get("screening"),
+            "dimensionality": res.get("dimensionality"), "Ea_calibrated": ea.get("value"), "Ea_low": lo,
+            "Ea_high": hi, "screening": (res.get("params") or {}).get("screening"),
             "grid_shape": "x".join(map(str, res.get("grid_shape", []))), "seconds": run.get("seconds"),
             "error": run.get("error")}
 

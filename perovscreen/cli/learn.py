@@ -1,4 +1,5 @@
-"""`perovscreen learn replay`: replay acquisition policies against a measured table (docs/learn.md)."""
+"""`perovscreen learn run`: a live campaign (stages as the oracle); `perovscreen learn replay`: replay
+acquisition policies against a measured table (docs/learn.md)."""
 from __future__ import annotations
 
 import json
@@ -11,8 +12,22 @@ def add_parser(sub) -> None:
     from perovscreen.jobs.stage import add_param_arguments
     from perovscreen.learn.replay import ReplayParams
 
-    p = sub.add_parser("learn", help="active learning: replay policies against a measured table")
+    from perovscreen.learn.live import LearnParams
+
+    p = sub.add_parser("learn", help="active learning: live campaigns and replays of policies")
     lsub = p.add_subparsers(dest="learn_command", required=True)
+    run = lsub.add_parser("run", help="a live campaign: each cycle refits the surrogates, picks a batch and runs "
+                          "the objective stages on it; rerun to continue (nothing finished is recomputed)")
+    run.add_argument("paths", nargs="*", help="candidate structure files or folders")
+    run.add_argument("--space", default=None, help="chemical space file: candidates built from its best compositions")
+    run.add_argument("--db", default=None, help="results store (default <out>/perovscreen.db)")
+    run.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (default 1)")
+    run.add_argument("--executor", choices=["local", "ray", "serial"], default="local")
+    run.add_argument("--address", default=None, help="Ray address")
+    run.add_argument("--task-timeout", dest="task_timeout_s", type=float, default=None, metavar="SECONDS",
+                     help="stop a calculation after this wall time; it is recorded as failed")
+    add_param_arguments(run, LearnParams)
+    run.set_defaults(func=cmd_run)
     r = lsub.add_parser("replay", help="a table with formulas (or CIF paths) and a target as an after-the-fact "
                         "oracle: fraction of the top 1%%/10%% found, first hit, enhancement over random")
     r.add_argument("--csv", required=True, help="table with a formula (or CIF path) column and the target")
@@ -27,6 +42,23 @@ def add_parser(sub) -> None:
     r.add_argument("--plot", default=None, help="write the found-vs-queries PNG here")
     r.add_argument("--out", default=None, help="write the whole report (JSON, with query orders) here")
     r.set_defaults(func=cmd_replay)
+
+
+@guarded
+def cmd_run(args) -> int:
+    from pathlib import Path
+
+    from perovscreen.jobs.runner import RunOptions
+    from perovscreen.jobs.stage import params_from_args
+    from perovscreen.learn.live import LearnParams, run_campaign
+
+    params = params_from_args(LearnParams, args, "learn")
+    opts = RunOptions(db=args.db or str(Path(params.out) / "perovscreen.db"), jobs=args.jobs,
+                      executor=args.executor, address=args.address, quiet=True, task_timeout_s=args.task_timeout_s)
+    state = run_campaign(args.paths, args.space, params, opts)
+    print(f"{len(state['cycles'])} cycles, {sum(len(c['picks']) for c in state['cycles'])} calculations, "
+          f"{sum(state['spent'].values()) / 3600:.3f} CPU-hours; report {state['report']['markdown']}")
+    return 0
 
 
 @guarded

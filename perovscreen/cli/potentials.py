@@ -1,4 +1,4 @@
-"""`perovscreen relax | stability | predict-props | gnn train | gnn evaluate | gnn cv-conductivity`."""
+"""`perovscreen relax | stability | predict-props | gnn train | gnn calibrate | gnn evaluate | gnn cv-conductivity`."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     add_param_arguments(s, StabilityParams)
     s.set_defaults(func=cmd_stability)
 
-    p = sub.add_parser("predict-props", help="formation heat and band gap from the trained graph networks")
+    p = sub.add_parser("predict-props", help="formation heat and band gap from the graph networks (shipped or yours)")
     add_batch_arguments(p)
     add_param_arguments(p, PropsParams)
     p.set_defaults(func=cmd_predict_props)
@@ -36,16 +36,28 @@ def add_parser(sub) -> None:
     t.add_argument("--size", choices=["tiny", "default"], default="default")
     t.add_argument("--epochs", type=int, default=60)
     t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--cutoff", type=float, default=5.0, help="neighbour cutoff of the graphs (A)")
+    t.add_argument("--no-baseline", action="store_true", help="skip the magpie forest comparison")
     t.add_argument("--ensemble", type=int, default=1, help="members (seeds) per architecture")
     t.add_argument("--out", default=None, help="model directory (default ~/.cache/perovscreen/models/perov5_gnn)")
     t.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--time-limit-h", type=float, default=None,
                    help="stop after this many hours with a checkpoint (exit 3); the same command continues")
+    t.add_argument("--target-recall", type=float, default=0.9, help="non-metal recall the calibration aims at")
     t.add_argument("--json", action="store_true", help="print the comparison as JSON")
     t.set_defaults(func=cmd_gnn_train)
+    k = gsub.add_parser("calibrate", help="fit the ensemble's 90%% intervals and non-metal threshold on the "
+                        "validation cells (gnn train does this at its end); writes calibration.json")
+    k.add_argument("--model-dir", default=None, help="models (default: yours in the cache, else the shipped ones)")
+    k.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
+    k.add_argument("--seed", type=int, default=0, help="the --seed used for training (fixes the split)")
+    k.add_argument("--limit", type=int, default=None, help="the --limit used for training")
+    k.add_argument("--target-recall", type=float, default=0.9)
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_gnn_calibrate)
     e = gsub.add_parser("evaluate", help="test-split metrics of the saved ensemble and its spread calibration")
-    e.add_argument("--model-dir", default=None, help="trained models (default ~/.cache/perovscreen/models/perov5_gnn)")
+    e.add_argument("--model-dir", default=None, help="models (default: yours in the cache, else the shipped ones)")
     e.add_argument("--archs", default=None, help="comma-separated architectures (default: every model there)")
     e.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
     e.add_argument("--seed", type=int, default=0, help="the --seed used for training (fixes the split)")
@@ -105,12 +117,34 @@ def cmd_gnn_train(a) -> int:
     limit = None if a.time_limit_h is None else a.time_limit_h * 3600
     try:
         res = compare(archs, a.limit, a.size, a.epochs, a.ensemble, a.out or default_model_dir(), a.data,
-                      a.seed, a.batch_size, log=log, time_limit=limit)
+                      a.seed, a.batch_size, log=log, time_limit=limit, command=_train_command(a),
+                      cutoff=a.cutoff, baseline=not a.no_baseline)
     except TrainingPaused as exc:
         print(f"paused: {exc}", file=sys.stderr)
         return 3
     print(json.dumps(res, indent=2) if a.json else table(res))
+    if set(res["results"]) - {"trivial", "forest_magpie"}:  # networks were trained: calibrate the ensemble
+        from perovscreen.ml.gnn.calibrate import calibrate, summary
+
+        log(summary(calibrate(a.out or default_model_dir(), a.data, a.seed, a.limit, a.target_recall, log=log)))
     return 0
+
+
+@guarded
+def cmd_gnn_calibrate(a) -> int:
+    from perovscreen.ml.gnn.calibrate import calibrate, summary
+
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    cal = calibrate(a.model_dir, a.data, a.seed, a.limit, a.target_recall, log=log)
+    print(json.dumps(cal, indent=1, default=float) if a.json else summary(cal))
+    return 0
+
+
+def _train_command(a) -> str:
+    """The command that reproduces these models (stored in each card; paths and the time limit left out)."""
+    return (f"perovscreen gnn train --archs {a.archs} --size {a.size} --epochs {a.epochs} --batch-size "
+            f"{a.batch_size} --cutoff {a.cutoff:g} --ensemble {a.ensemble} --seed {a.seed}"
+            + (f" --limit {a.limit}" if a.limit else ""))
 
 
 @guarded
@@ -122,6 +156,7 @@ def cmd_gnn_evaluate(a) -> int:
     if a.json:
         print(json.dumps(res, indent=1))
         return 0
+    print(f"models: {res['model_dir']} ({'calibrated' if res['calibrated'] else 'no calibration for these members'})")
     for name, m in {**res["members"], "ensemble": res["ensemble"]}.items():
         print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
     return 0

@@ -80,7 +80,7 @@ class AppState:
             info = tree_shap(self.model, c.formula)
         except Exception as exc:
             return f"SHAP failed: {exc}"
-        return info or "SHAP is shown for random-forest composition models only"
+        return info or "SHAP is shown for tree (random forest, LightGBM) composition models only"
 
     @property
     def cf_keys(self):

@@ -1,4 +1,5 @@
-""""Why this prediction": exact tree SHAP (shap.TreeExplainer) for the forest heads of a composition model.
+""""Why this prediction": exact tree SHAP (shap.TreeExplainer) for the tree heads (random forest or LightGBM)
+of a composition model.
 
 For a random forest, TreeExplainer explains the trees' mean; a head trained with the median aggregate is
 explained through that mean (said on the page). The additivity check is off (shap #903, #1986: float32
@@ -16,18 +17,21 @@ def tree_shap(model, formula: str, target: str = "log10_sigma", top: int = 10) -
     if any(f not in NAMES for f in model.features):
         return None
     head = next((h for h in model.heads if target in h["targets"]), None)
-    if head is None or model.kind != "rf":
+    if head is None or model.kind not in ("rf", "gbm") or target in head.get("log_targets", ()):
         return None
     import shap
 
     j = head["targets"].index(target)
     x = featurize_compositions([formula])[:, [NAMES.index(f) for f in model.features]].astype(np.float32)
-    ex = shap.TreeExplainer(head["estimator"])
+    est = head["estimator"]
+    if model.kind == "gbm" and hasattr(est, "estimators_"):  # one booster per target
+        est, j = est.estimators_[j], 0
+    ex = shap.TreeExplainer(est)
     sv = np.asarray(ex.shap_values(x, check_additivity=False))
     sv = sv[0, :, j] if sv.ndim == 3 else sv[0]
     base = np.atleast_1d(ex.expected_value)
     base = float(base[j] if len(base) > j else base[0])
     order = np.argsort(-np.abs(sv))[:top]
     return {"target": target, "base": base, "prediction": base + float(sv.sum()),
-            "aggregate": head["params"].get("aggregate", "mean"),
+            "aggregate": "boosted" if model.kind == "gbm" else head["params"].get("aggregate", "mean"),
             "contributions": [(model.features[i], float(x[0, i]), float(sv[i])) for i in order]}

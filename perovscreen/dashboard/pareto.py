@@ -6,14 +6,14 @@ gives a plain normal; a point value, without an interval, stays fixed), or resam
 carries them. A candidate's P(non-dominated) is the fraction of draws in which no other candidate is at
 least as good in every objective and better in one.
 
-Vectorised two ways: for two objectives, one sort per draw (argsort over all draws at once) and a running
-minimum; for three or more, a cheap exact filter per block of draws (points dominated by one of the K
-best-sum points are out) and an all-pairs check among the few survivors, which holds the front (domination
-is transitive, so a point dominated by anyone is dominated by a front member).
+Per draw, a compiled skyline pass (`_skyline`, parallel over draws): points in order of increasing sum
+against the running front, exact for any number of objectives; rows dominated in every draw are dropped
+first (`surely_dominated`).
 """
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
 from scipy.stats import norm
 
 
@@ -31,70 +31,71 @@ def non_dominated(values, maximize=None) -> np.ndarray:
     return _nd_draws(_oriented(v, maximize)[None])[0]
 
 
-def _nd_draws(s: np.ndarray, pivots: int = 16, block: int = 64) -> np.ndarray:
+def _nd_draws(s: np.ndarray) -> np.ndarray:
     """s: (D, n, m) to minimise -> (D, n) non-dominated masks."""
     d, n, m = s.shape
     if n == 0:
         return np.zeros((d, 0), bool)
     if m == 1:
         return s[..., 0] <= s[..., 0].min(1, keepdims=True)
-    if m == 2:
-        return _nd2(s)
-    out = np.zeros((d, n), bool)
-    k = min(pivots, n)
-    for a in range(0, d, block):
-        sb = s[a:a + block]
-        # K pivots per draw: smallest sum of ranks-free normalised values (any point may serve as a pivot)
-        lo, hi = sb.min(1, keepdims=True), sb.max(1, keepdims=True)
-        z = np.where(np.isfinite(sb), (sb - lo) / np.where(hi > lo, hi - lo, 1.0), 1e9)
-        piv = np.argpartition(z.sum(2), k - 1, axis=1)[:, :k]  # (b, k)
-        pv = np.take_along_axis(sb, piv[:, :, None], 1)  # (b, k, m)
-        le = (pv[:, :, None, :] <= sb[:, None, :, :]).all(-1)
-        lt = (pv[:, :, None, :] < sb[:, None, :, :]).any(-1)
-        alive = ~(le & lt).any(1)  # (b, n): not dominated by any pivot
-        for j in range(len(sb)):
-            idx = np.flatnonzero(alive[j])
-            c = sb[j, idx]
-            le = (c[:, None, :] <= c[None, :, :]).all(-1)
-            lt = (c[:, None, :] < c[None, :, :]).any(-1)
-            out[a + j, idx] = ~(le & lt).any(0)
+    return _skyline(np.ascontiguousarray(s, np.float64 if s.dtype == np.float64 else np.float32))
+
+
+@njit(cache=True, inline="always")
+def _dominates(a, b) -> bool:
+    strict = False
+    for k in range(a.size):
+        if a[k] > b[k]:
+            return False
+        if a[k] < b[k]:
+            strict = True
+    return strict
+
+
+@njit(parallel=True, cache=True)
+def _skyline(s):
+    """Per draw: visit points by increasing sum (a dominator always has the smaller sum, so the front stays
+    small), keep the running front; a point dominated by a front member is out, else it evicts the members
+    it dominates and joins. Exact for any order (domination is transitive), duplicates both stay."""
+    d, n, m = s.shape
+    out = np.zeros((d, n), np.bool_)
+    for t in prange(d):
+        x = s[t]
+        key = np.empty(n)
+        for i in range(n):
+            v = 0.0
+            for k in range(m):
+                v += min(x[i, k], 1e30)  # NaN objectives were mapped to +inf: keep the sum finite
+            key[i] = v
+        front = np.empty(n, np.int64)
+        size = 0
+        for i in np.argsort(key):
+            out_i = False
+            for f in range(size):
+                if _dominates(x[front[f]], x[i]):
+                    out_i = True
+                    break
+            if out_i:
+                continue
+            keep = 0
+            for f in range(size):
+                if _dominates(x[i], x[front[f]]):
+                    out[t, front[f]] = False
+                else:
+                    front[keep] = front[f]
+                    keep += 1
+            front[keep] = i
+            size = keep + 1
+            out[t, i] = True
     return out
 
 
-def _nd2(s: np.ndarray) -> np.ndarray:
-    """Two objectives: sort each draw by (f1, f2); a point is non-dominated iff its f2 is below the running
-    minimum of f2 over the points before it (ties in both objectives: both stay)."""
-    d, n, _ = s.shape
-    f1, f2 = s[..., 0], s[..., 1]
-    order = _lexsort_rows(f1, f2)
-    g2 = np.take_along_axis(f2, order, 1)
-    g1 = np.take_along_axis(f1, order, 1)
-    prev = np.minimum.accumulate(np.concatenate([np.full((d, 1), np.inf), g2[:, :-1]], 1), axis=1)
-    nd_sorted = g2 < prev
-    # an exact duplicate of a non-dominated point is not dominated by it
-    dup = np.zeros_like(nd_sorted)
-    dup[:, 1:] = (g1[:, 1:] == g1[:, :-1]) & (g2[:, 1:] == g2[:, :-1])
-    if dup.any():
-        for j in range(1, n):
-            nd_sorted[:, j] |= dup[:, j] & nd_sorted[:, j - 1]
-    out = np.empty_like(nd_sorted)
-    np.put_along_axis(out, order, nd_sorted, 1)
-    return out
+TAIL = 6.0  # normal draws are truncated at 6 sd (2e-9 of the mass): every draw lies inside known bounds
 
 
-def _lexsort_rows(f1, f2):
-    """Row-wise order by f1 then f2 (continuous draws: ties in f1 are rare; a stable sort on f2 first)."""
-    o = np.argsort(f2, axis=1, kind="stable")
-    o2 = np.argsort(np.take_along_axis(f1, o, 1), axis=1, kind="stable")
-    return np.take_along_axis(o, o2, 1)
-
-
-def sample_objectives(value, lower, upper, level, draws: int = 1000, seed: int = 0, samples=None,
-                      maximize=None) -> np.ndarray:
-    """(draws, n, m) float32 samples from per-objective estimates given as (n, m) arrays; NaN bounds = a
-    point value. With `maximize`, the samples come out oriented for minimisation (maximised objectives
-    negated, NaN values +inf). `samples`: optional {(i, j): array} of draws used instead of the split normal."""
-    rng = np.random.default_rng(seed)
+def _split_normal(value, lower, upper, level, maximize=None):
+    """(centre, sd below, sd above) per estimate, float32, oriented for minimisation when `maximize` is
+    given (maximised objectives negated, NaN values +inf); NaN bounds = a point value."""
     value, lower, upper = (np.asarray(x, float) for x in (value, lower, upper))
     level = np.where(np.isnan(np.asarray(level, float)), 0.9, np.asarray(level, float))
     zq = norm.ppf(0.5 + level / 2)
@@ -105,27 +106,61 @@ def sample_objectives(value, lower, upper, level, draws: int = 1000, seed: int =
         value = np.where(flip, -value, value)
         s_lo, s_hi = np.where(flip, s_hi, s_lo), np.where(flip, s_lo, s_hi)
         value = np.where(np.isnan(value), np.inf, value)
-    value, s_lo, s_hi = (x.astype(np.float32) for x in (value, s_lo, s_hi))
-    e = rng.standard_normal((draws,) + value.shape, dtype=np.float32)
-    out = np.where(e < 0, s_lo, s_hi) * e
-    out += value
+    return tuple(x.astype(np.float32) for x in (value, s_lo, s_hi))
+
+
+def _oriented_samples(samples, maximize) -> dict:
     flip = None if maximize is None else np.asarray(maximize, bool)
-    for (i, j), arr in (samples or {}).items():
-        d = rng.choice(np.asarray(arr, float), draws).astype(np.float32)
-        out[:, i, j] = -d if flip is not None and flip[j] else d
+    return {(i, j): (-1.0 if flip is not None and flip[j] else 1.0) * np.asarray(arr, float)
+            for (i, j), arr in (samples or {}).items()}
+
+
+@njit(parallel=True, cache=True)
+def _scale(e, value, s_lo, s_hi):
+    """e (draws, k) standard normals -> split-normal draws in place, truncated at TAIL sd (one pass)."""
+    for t in prange(e.shape[0]):
+        for i in range(e.shape[1]):
+            x = min(max(e[t, i], -TAIL), TAIL)
+            e[t, i] = value[i] + (s_lo[i] if x < 0 else s_hi[i]) * x
+
+
+def _draw(value, s_lo, s_hi, draws: int, rng, samples: dict) -> np.ndarray:
+    out = rng.standard_normal((draws,) + value.shape, dtype=np.float32)
+    _scale(out.reshape(draws, -1), value.reshape(-1), s_lo.reshape(-1), s_hi.reshape(-1))
+    for (i, j), arr in samples.items():
+        out[:, i, j] = rng.choice(arr, draws)
     return out
+
+
+def sample_objectives(value, lower, upper, level, draws: int = 1000, seed: int = 0, samples=None,
+                      maximize=None) -> np.ndarray:
+    """(draws, n, m) float32 samples from per-objective estimates given as (n, m) arrays; NaN bounds = a
+    point value. With `maximize`, the samples come out oriented for minimisation (maximised objectives
+    negated, NaN values +inf). `samples`: optional {(i, j): array} of draws used instead of the split normal."""
+    v, lo, hi = _split_normal(value, lower, upper, level, maximize)
+    return _draw(v, lo, hi, draws, np.random.default_rng(seed), _oriented_samples(samples, maximize))
 
 
 def prob_non_dominated(value, lower, upper, level, maximize, draws: int = 1000, seed: int = 0,
                        samples=None) -> np.ndarray:
-    """P(non-dominated) of each of n candidates over m objectives ((n, m) arrays), by `draws` draws."""
+    """P(non-dominated) of each of n candidates over m objectives ((n, m) arrays), by `draws` draws.
+    Candidates dominated in every possible draw (from the truncation bounds) are dropped before sampling,
+    then those dominated in every actual draw; neither changes anyone else's answer (transitivity)."""
     value = np.asarray(value, float)
     if value.size == 0:
         return np.zeros(len(value))
-    s = sample_objectives(value, lower, upper, level, draws, seed, samples, maximize)
-    keep = ~surely_dominated(s.min(0), s.max(0))
+    v, lo, hi = _split_normal(value, lower, upper, level, maximize)
+    smp = _oriented_samples(samples, maximize)
+    best, worst = v - TAIL * lo, v + TAIL * hi
+    for (i, j), arr in smp.items():
+        best[i, j], worst[i, j] = arr.min(), arr.max()
+    keep = np.flatnonzero(~surely_dominated(best, worst))
+    where = {int(i): k for k, i in enumerate(keep)}
+    s = _draw(v[keep], lo[keep], hi[keep], draws, np.random.default_rng(seed),
+              {(where[i], j): arr for (i, j), arr in smp.items() if i in where})
+    alive = ~surely_dominated(s.min(0), s.max(0))
     out = np.zeros(len(value))
-    out[keep] = _nd_draws(s[:, keep]).mean(0)
+    out[keep[alive]] = _nd_draws(s[:, alive]).mean(0)
     return out
 
 

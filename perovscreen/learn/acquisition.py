@@ -3,6 +3,9 @@
 A policy turns the surrogate's (mean, std) over the pool into a batch of `q` unlabelled indices:
 score-based policies take the top-q scores; Thompson takes the argmax of q posterior draws; `random`
 and `oracle` (sorts by the true target: the upper bound, used for checks) ignore the surrogate.
+`eipc` is cost-aware: expected improvement per unit of expected cost (CPU-seconds of the candidate's
+calculation, from the measured costs in the store). `ehvi` is two-objective: Monte Carlo expected
+hypervolume improvement over joint posterior draws (learn/pareto.py).
 """
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from perovscreen.core.errors import InputError
 
 # name -> needs a surrogate
 POLICIES = {"random": False, "oracle": False, "greedy": True, "ucb": True, "ei": True, "variance": True,
-            "thompson": True, "egreedy": True, "bandit": True}
+            "thompson": True, "egreedy": True, "bandit": True, "eipc": True, "ehvi": True}
+MULTI_OBJECTIVE = ("random", "ehvi")
+EHVI_DRAWS = 64
 BANDIT_ARMS = ("greedy", "ucb", "ei", "thompson")
 UCB_BETA = 2.0
 EPSILON = 0.1
@@ -56,24 +61,33 @@ def top_q(score: np.ndarray, free: np.ndarray, q: int, rng: np.random.Generator)
     return [int(i) for i in take]
 
 
-def select(policy: str, q: int, free: np.ndarray, rng: np.random.Generator, surrogate=None,
-           best: float = -math.inf, truth=None) -> list[int]:
-    """q unlabelled indices (`free` is a boolean mask over the pool)."""
+def select(policy: str, q: int, free: np.ndarray, rng: np.random.Generator, models=None,
+           best: float = -math.inf, truth=None, cost=None, observed=None) -> tuple[list[int], list[float]]:
+    """q unlabelled indices (`free` is a boolean mask over the pool) and each one's acquisition value.
+    `models`: one fitted surrogate per objective (a single surrogate is accepted too); `cost` [N]: the
+    expected cost of each candidate (eipc); `observed` [n, M]: the labelled values (ehvi's front)."""
     q = min(q, int(free.sum()))
     if q <= 0:
-        return []
+        return [], []
+    models = models if isinstance(models, (list, tuple)) else [models]
+    surrogate = models[0] if models else None
     if policy == "random":
-        return [int(i) for i in rng.choice(np.flatnonzero(free), q, replace=False)]
+        return [int(i) for i in rng.choice(np.flatnonzero(free), q, replace=False)], [math.nan] * q
     if policy == "oracle":
-        return top_q(np.asarray(truth, float), free, q, rng)
+        t = np.asarray(truth, float)
+        idx = top_q(t, free, q, rng)
+        return idx, [float(t[i]) for i in idx]
     if policy == "thompson":
         draws = surrogate.draws(rng, q)
-        out, mask = [], free.copy()
+        out, vals, mask = [], [], free.copy()
         for d in draws:
             i = top_q(d, mask, 1, rng)[0]
             out.append(i)
+            vals.append(float(d[i]))
             mask[i] = False
-        return out
+        return out, vals
+    if policy == "ehvi":
+        return _ehvi_batch(models, q, free, rng, observed)
     mean, std = surrogate.predict()
     if policy == "egreedy":
         out, mask = [], free.copy()
@@ -84,8 +98,38 @@ def select(policy: str, q: int, free: np.ndarray, rng: np.random.Generator, surr
                 i = top_q(mean, mask, 1, rng)[0]
             out.append(i)
             mask[i] = False
-        return out
-    return top_q(scores(policy, mean, std, best), free, q, rng)
+        return out, [float(mean[i]) for i in out]
+    if policy == "eipc":
+        if cost is None:
+            raise InputError("the eipc policy needs candidate costs")
+        score = expected_improvement(mean, std, best) / np.maximum(np.asarray(cost, float), 1e-12)
+    else:
+        score = scores(policy, mean, std, best)
+    idx = top_q(score, free, q, rng)
+    return idx, [float(score[i]) for i in idx]
+
+
+def _ehvi_batch(models, q: int, free: np.ndarray, rng, observed, n_draws: int = EHVI_DRAWS):
+    """Sequential greedy q-EHVI with the 'Kriging believer': after each pick its posterior mean joins the
+    front, so the next pick improves on a different part of it."""
+    from perovscreen.learn.pareto import ehvi, reference_point
+
+    draws = np.stack([m.draws(rng, n_draws) for m in models], axis=-1)      # [S, N, 2]
+    mean = np.stack([m.predict()[0] for m in models], axis=-1)
+    front = np.asarray(observed, float).reshape(-1, 2)
+    ref = reference_point(np.vstack([front, mean[free]]))
+    out, vals, mask = [], [], free.copy()
+    cand = np.flatnonzero(mask)
+    for _ in range(q):
+        cand = np.flatnonzero(mask)
+        v = ehvi(front, ref, draws[:, cand])
+        j = int(np.argmax(v + 1e-12 * rng.random(len(cand))))
+        i = int(cand[j])
+        out.append(i)
+        vals.append(float(v[j]))
+        mask[i] = False
+        front = np.vstack([front, mean[i]])
+    return out, vals
 
 
 class UCB1Bandit:

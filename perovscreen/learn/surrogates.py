@@ -35,6 +35,12 @@ def _clean(X: np.ndarray) -> np.ndarray:
     return X[:, keep] if keep.any() else X[:, :1]
 
 
+def _standard(cols) -> np.ndarray:
+    cols = np.asarray(cols, float).reshape(len(cols), -1)
+    sd = cols.std(0)
+    return (cols - cols.mean(0)) / np.where(sd > 0, sd, 1.0)
+
+
 class ForestSurrogate:
     name = "forest"
 
@@ -45,7 +51,14 @@ class ForestSurrogate:
         self._fits = 0
 
     def prepare(self, X_pool: np.ndarray) -> None:
-        self.X = np.ascontiguousarray(_clean(X_pool), dtype=np.float32)
+        self.X = self.base = np.ascontiguousarray(_clean(X_pool), dtype=np.float32)
+
+    def set_extra(self, cols) -> None:
+        """Append columns (cheap-fidelity values: a stacked multi-fidelity model). Each is repeated about
+        sqrt(d) times: with max_features = sqrt(d) a single column would be offered to ~1 split in sqrt(d)."""
+        cols = _standard(cols)
+        reps = max(1, int(round(math.sqrt(self.base.shape[1]) / max(1, cols.shape[1]))))
+        self.X = np.ascontiguousarray(np.hstack([self.base, np.repeat(cols, reps, axis=1)]), dtype=np.float32)
 
     def fit(self, idx, y, noise=None) -> None:
         from sklearn.ensemble import RandomForestRegressor
@@ -105,7 +118,13 @@ class GPSurrogate:
         U, S, _ = np.linalg.svd(X - X.mean(0), full_matrices=False)
         k = min(self.dims, X.shape[1], X.shape[0])
         Z = U[:, :k] * S[:k]
-        self.Z = Z / Z.std(0).clip(1e-12)
+        self.Z = self.base = Z / Z.std(0).clip(1e-12)
+
+    def set_extra(self, cols) -> None:
+        """Append standardised columns (cheap-fidelity values) to the PCA inputs: a GP on [x, f_cheap(x)]
+        is the nonlinear autoregressive multi-fidelity GP (Perdikaris et al., Proc. R. Soc. A 473, 20160751
+        (2017)) with the cheap fidelity known or imputed; ARD lets the fit weigh it against the descriptors."""
+        self.Z = np.hstack([self.base, _standard(cols)])   # fit() drops a warm start of the wrong shape
 
     def _kernel(self, d: int, ard: bool):
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel

@@ -48,13 +48,19 @@ def plot_arrhenius(fit: ArrheniusResult, results: list[DiffusionResult], path: s
     if "sigma_med" in b:
         ax.fill_between(x, b["sigma_lo"], b["sigma_hi"], alpha=0.25, label="95% credible band")
         ax.plot(x, b["sigma_med"], lw=1)
+    labels = set()
+
+    def once(label):  # one legend entry per kind of point
+        return None if label in labels or labels.add(label) else label
+
     for r in results:
         if r.sigma is not None:
             v, lo, hi = r.sigma.value, r.sigma.lower, r.sigma.upper
-            ax.errorbar(1000 / r.temperature, v, yerr=[[v - max(lo, 1e-30)], [hi - v]], fmt="o", color="k", ms=4)
+            ax.errorbar(1000 / r.temperature, v, yerr=[[v - max(lo, 1e-30)], [hi - v]], fmt="o", color="k", ms=4,
+                        label=once("MD, Nernst-Einstein (95%)"))
         elif r.D_upper is not None:
             up = float(nernst_einstein(r.D_upper, r.temperature, r.number_density, r.charge, r.haven_ratio))
-            ax.plot(1000 / r.temperature, up, "v", color="gray", label="upper bound (no diffusion)")
+            ax.plot(1000 / r.temperature, up, "v", color="gray", label=once("upper bound (no diffusion)"))
     if fit.sigma_target is not None:
         st = fit.sigma_target
         ax.errorbar(1000 / fit.target_T, st.value, yerr=[[st.value - st.lower], [st.upper - st.value]],

@@ -7,7 +7,9 @@ Targets
 - Ea: activation energy (eV), Laskowski et al. join (238 rows).
 - n_li_sites: number of crystallographically distinct Li sites in the CIF's asymmetric unit (rows with a
   CIF that has Li).
-Groups: reduced fractional composition (3 decimals), so duplicates never straddle CV folds.
+Groups: reduced fractional composition (3 decimals), so duplicates never straddle CV folds (the easy
+split). Clusters: same paper or near-duplicate composition, connected (`ml.cv.cluster_labels`; the hard,
+leave-cluster-out split).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from perovscreen.data import load_liverpool, load_obelix
 from perovscreen.features.composition import NAMES as COMPOSITION_NAMES, featurize_compositions
 from perovscreen.features.descriptors import STRUCTURE_NAMES, compute_descriptors
 from perovscreen.features.formula import parse_formula
+from perovscreen.ml.cv import cluster_labels
 
 TARGETS = ("log10_sigma", "Ea", "n_li_sites")
 UNITS = {"log10_sigma": "log10(S/cm)", "Ea": "eV", "n_li_sites": "count"}
@@ -66,17 +69,26 @@ class TrainingTable:
     censor_bound: np.ndarray  # NaN unless the log10_sigma row is an upper bound
     source: dict = field(default_factory=dict)
     evaluate: np.ndarray | None = None  # rows scored in CV (False for auxiliary training-only rows)
+    clusters: np.ndarray | None = None  # leave-cluster-out groups (hard split); default: from the formulas
 
     def __post_init__(self):
         if self.evaluate is None:
             self.evaluate = np.ones(len(self.X), bool)
+        if self.clusters is None:
+            self.clusters = cluster_labels(self.formulas) if self.formulas else np.zeros(0, int)
+
+    def split_groups(self, split: str = "composition") -> np.ndarray:
+        """CV groups: 'composition' (reduced composition, easy) or 'cluster' (leave-cluster-out, hard)."""
+        if split not in ("composition", "cluster"):
+            raise ValueError(f"split must be 'composition' or 'cluster', got {split!r}")
+        return self.groups if split == "composition" else self.clusters
 
     def subset(self, mask) -> "TrainingTable":
         mask = np.asarray(mask)
         return TrainingTable(self.X[mask].reset_index(drop=True), self.Y[mask].reset_index(drop=True),
                              self.groups[mask], [i for i, m in zip(self.ids, mask) if m],
                              [f for f, m in zip(self.formulas, mask) if m], self.censor_bound[mask], self.source,
-                             self.evaluate[mask])
+                             self.evaluate[mask], self.clusters[mask])
 
     def data_hash(self) -> str:
         h = hashlib.sha256()
@@ -109,13 +121,14 @@ def obelix_table(root=None, structures: bool = False, bvse: bool = True, cache=N
     bound = np.where(df["censored"], df["log10_sigma"].astype(float), np.nan)
     src = {"obelix": df.attrs.get("source_file"), "obelix_sha256": df.attrs.get("sha256")}
     table = TrainingTable(X, Y, np.array([composition_group(f) for f in df["formula"]]), df["id"].tolist(),
-                          df["formula"].tolist(), bound, src)
+                          df["formula"].tolist(), bound, src,
+                          clusters=cluster_labels(df["formula"], df["doi"] if "doi" in df else None))
     if with_liverpool:
-        table = _append_liverpool(table, root)
+        table = _append_liverpool(table, root, list(df["doi"]) if "doi" in df else None)
     return table
 
 
-def _append_liverpool(table: TrainingTable, root) -> TrainingTable:
+def _append_liverpool(table: TrainingTable, root, papers=None) -> TrainingTable:
     lv = load_liverpool(root, near_room_temperature=True)
     ok = []
     for f in lv["formula"]:
@@ -129,8 +142,10 @@ def _append_liverpool(table: TrainingTable, root) -> TrainingTable:
     Xl = Xl.reindex(columns=table.X.columns)
     Yl = pd.DataFrame({"log10_sigma": lv["log10_sigma"].astype(float)}).reindex(columns=table.Y.columns)
     src = dict(table.source, liverpool=lv.attrs.get("source_file"), liverpool_rows=len(lv))
+    formulas = table.formulas + lv["formula"].tolist()
+    papers = (papers or [None] * len(table.formulas)) + [None] * len(lv)
     return TrainingTable(pd.concat([table.X, Xl], ignore_index=True), pd.concat([table.Y, Yl], ignore_index=True),
                          np.concatenate([table.groups, [composition_group(f) for f in lv["formula"]]]),
-                         table.ids + lv["id"].tolist(), table.formulas + lv["formula"].tolist(),
+                         table.ids + lv["id"].tolist(), formulas,
                          np.concatenate([table.censor_bound, np.full(len(lv), np.nan)]), src,
-                         np.concatenate([table.evaluate, np.zeros(len(lv), bool)]))
+                         np.concatenate([table.evaluate, np.zeros(len(lv), bool)]), cluster_labels(formulas, papers))

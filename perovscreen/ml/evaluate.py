@@ -14,11 +14,11 @@ from perovscreen.ml.cv import grouped_folds, metrics, summarize
 from perovscreen.ml.dataset import TrainingTable
 from perovscreen.ml.model import PropertyModel, make_estimator
 
-BASELINE_TREES = 300  # plain magpie + RF baseline: scikit-learn defaults except 300 trees
+BASELINE_TREES = 500  # plain magpie + RF baseline: scikit-learn defaults except 500 trees (issue 13)
 
 
 def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, seed, kind, multi_output,
-                 n_estimators, inner_splits):
+                 n_estimators, inner_splits, groups, grid=None):
     """{target: (value, lower|None, upper|None)} on rows te."""
     Y = table.Y
     if method == "mean":
@@ -29,26 +29,29 @@ def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, s
         for t in targets:
             y = Y[t].to_numpy()[tr]
             ok = np.isfinite(y)
-            est = make_estimator("rf", {}, seed, n_estimators or BASELINE_TREES).fit(Xm[tr][ok], y[ok])
+            est = make_estimator("rf", {}, seed, BASELINE_TREES).fit(Xm[tr][ok], y[ok])
             out[t] = (est.predict(Xm[te]), None, None)
         return out
-    m = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, inner_splits=inner_splits)
-    m.fit(table.X.iloc[tr], Y.iloc[tr], table.groups[tr], targets, multi_output=multi_output)
+    m = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, inner_splits=inner_splits, grid=grid)
+    m.fit(table.X.iloc[tr], Y.iloc[tr], groups[tr], targets, multi_output=multi_output)
     return m.predict_arrays(table.X.iloc[te])
 
 
 def cross_validate(table: TrainingTable, targets, features, kind: str = "rf", methods=("mean", "magpie_rf", "model"),
                    seeds=(0,), n_splits: int = 5, multi_output: bool = False, n_estimators: int | None = None,
-                   inner_splits: int = 5, progress=None) -> dict:
+                   inner_splits: int = 5, progress=None, split: str = "composition", grid=None) -> dict:
     """Returns {"folds": per-fold records, "summary": {method: {target: metric summaries}},
-    "oof": {method: {target: (y, yhat) of seed 0}}}."""
+    "oof": {method: {target: (y, yhat) of seed 0}}}. `split`: 'composition' (easy) or 'cluster' (hard,
+    leave-cluster-out); the model's inner CV uses the same grouping, so model selection sees the same
+    difficulty as the outer score."""
     records, oof = [], {m: {t: ([], []) for t in targets} for m in methods}
+    groups = table.split_groups(split)
     for seed in seeds:
-        for k, (tr, te) in enumerate(grouped_folds(table.groups, n_splits, seed)):
+        for k, (tr, te) in enumerate(grouped_folds(groups, n_splits, seed)):
             te = te[table.evaluate[te]]
             for method in methods:
                 pred = _fit_predict(method, table, tr, te, targets, features, seed, kind, multi_output,
-                                    n_estimators, inner_splits)
+                                    n_estimators, inner_splits, groups, grid)
                 for t in targets:
                     v, lo, hi = pred[t]
                     y = table.Y[t].to_numpy()[te]

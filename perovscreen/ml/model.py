@@ -21,6 +21,9 @@ from perovscreen.ml.forest import forest_predict
 
 FORMAT = "perovscreen.ml.PropertyModel/1"
 POSITIVE = {"Ea", "n_li_sites"}  # physical support [0, inf): predictions and intervals never go below 0
+# strictly positive targets whose errors scale with the value: fitted and calibrated on log(y), predicted as
+# exp(.), so the value and both interval ends are > 0 and the log-space coverage carries over (exp is monotonic)
+LOG_TARGETS = {"Ea"}
 DEFAULT_TREES = {"rf": 100, "gbm": 400}  # rf: 100 trees keep 10^6 predictions with intervals < 60 s
 INNER_TREES = 100  # forest size during inner-CV tuning and calibration
 # `aggregate` (rf only) is not an estimator parameter: the forest's output is the mean or the median over
@@ -104,7 +107,12 @@ class PropertyModel:
 
     def fit_head(self, X, Y, groups, targets) -> dict:
         """Tune (grouped inner CV), calibrate (out-of-fold residuals) and fit one head."""
-        X, Y, groups = self._matrix(X), np.asarray(Y, float).reshape(len(X), -1), np.asarray(groups)
+        X, Y, groups = self._matrix(X), np.asarray(Y, float).reshape(len(X), -1).copy(), np.asarray(groups)
+        logged = [t for t in targets if t in LOG_TARGETS]
+        for j, t in enumerate(targets):
+            if t in LOG_TARGETS:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    Y[:, j] = np.where(Y[:, j] > 0, np.log(Y[:, j]), np.nan)
         ok = np.isfinite(Y).all(1)
         X, Y, groups = X[ok], Y[ok], groups[ok]
         n_splits = min(self.inner_splits, len(np.unique(groups)))
@@ -133,6 +141,7 @@ class PropertyModel:
         cals = [conformal.calibrate(Y[:, j], oof[:, j], spread[:, j] if self.kind == "rf" else None, self.alpha)
                 for j in range(Y.shape[1])]
         head = {"targets": list(targets), "params": params, "calibration": cals, "n_train": int(len(Y)),
+                "log_targets": logged,
                 "inner_cv_mae": [float(np.abs(oof[:, j] - Y[:, j]).mean()) for j in range(Y.shape[1])],
                 "estimator": self._fit_est(params, X, Y)}
         self.heads.append(head)
@@ -154,6 +163,11 @@ class PropertyModel:
     def targets(self) -> list[str]:
         return [t for h in self.heads for t in h["targets"]]
 
+    def method(self, target: str) -> str:
+        """Provenance of a target's interval, as written into each Estimate."""
+        logged = any(target in h.get("log_targets", ()) for h in self.heads)
+        return "split-conformal, log space" if logged else "split-conformal"
+
     def predict_arrays(self, X) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """{target: (value, lower, upper)} arrays."""
         if not self.heads:
@@ -164,7 +178,10 @@ class PropertyModel:
             m, s = _predict_raw(self.kind, h["estimator"], X, h["params"].get("aggregate", "mean"))
             for j, (t, cal) in enumerate(zip(h["targets"], h["calibration"])):
                 lo, hi = conformal.interval(m[:, j], s[:, j] if s is not None else 0.0, cal)
-                if t in POSITIVE:  # the true value lies in [0, inf): truncating there keeps the coverage
+                if t in h.get("log_targets", ()):
+                    m = m.copy()
+                    m[:, j], lo, hi = np.exp(m[:, j]), np.exp(lo), np.exp(hi)
+                elif t in POSITIVE:  # the true value lies in [0, inf): truncating there keeps the coverage
                     m, lo, hi = m.copy(), np.maximum(lo, 0.0), np.maximum(hi, 0.0)
                     m[:, j] = np.maximum(m[:, j], 0.0)
                 out[t] = (m[:, j], lo, hi)
@@ -178,7 +195,7 @@ class PropertyModel:
         res = []
         for i in range(n):
             preds = {t: Estimate(float(v[i]), float(lo[i]), float(hi[i]), round(1 - self.alpha, 6),
-                                 units.get(t, ""), "split-conformal")
+                                 units.get(t, ""), self.method(t))
                      for t, (v, lo, hi) in arrs.items()}
             res.append(Prediction(ids[i], formulas[i] if formulas else None, files[i] if files else None,
                                   predictions=preds))

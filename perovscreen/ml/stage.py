@@ -18,9 +18,9 @@ class MLParams:
 
 
 def model_file(params: MLParams) -> Path:
-    from perovscreen.ml.train import default_model_path
+    from perovscreen.ml.train import resolve_model_path
 
-    return Path(params.model_path) if params.model_path else default_model_path(params.descriptors)
+    return Path(params.model_path) if params.model_path else resolve_model_path(params.descriptors)
 
 
 _MODELS: dict = {}
@@ -43,7 +43,10 @@ def _identities(params: MLParams) -> dict:
         from perovscreen.core.errors import ModelError
 
         raise ModelError(f"model file not found: {path} (train one with `perovscreen ml train --out {path}`)")
-    return {"model_sha256": file_sha256(path)}
+    from perovscreen.ml.ea import SHIPPED_EA
+
+    ea = {"ea_model_sha256": file_sha256(SHIPPED_EA)} if SHIPPED_EA.is_file() else {}
+    return {"model_sha256": file_sha256(path), **ea}
 
 
 def run_ml(record, params: MLParams):
@@ -62,6 +65,7 @@ def run_ml_compositions(entries: list[dict], params: MLParams):
 
 
 # v2: Ea and n_li_sites predictions and intervals truncated at their physical bound 0
+# (models with Ea fitted in log space need no new version: the model's SHA-256 is part of the identity)
 ML = Stage("ml", 2, MLParams, run_ml, help="conductivity / Ea predictions with 90% conformal intervals",
            resources=Resources(cores=1, memory_gb=2.0, walltime_min=5.0), identities=_identities)
 ML_COMPOSITIONS = Stage("ml", 2, MLParams, run_ml_compositions, subject="composition",

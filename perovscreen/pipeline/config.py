@@ -54,6 +54,8 @@ class StabilityRules(Rules):
 class MDRules:
     enabled: bool = param(True, "run this stage")
     top: int = param(1, "MD on this many best candidates (by ML conductivity)", minimum=0)
+    ids: str = param("", "also MD on these candidates, comma-separated ids (a CIF's file stem), when they reach "
+                     "the MD stage")
 
 
 @dataclass(frozen=True)

@@ -197,8 +197,16 @@ class Funnel:
     def md(self, cands):
         c = self.cfg["md"]
         top = sorted(cands, key=lambda x: -x.value("log10_sigma", -99))[: int(c["top"])]
+        chosen = [i.strip() for i in c["ids"].split(",") if i.strip()]
+        top += [x for x in cands if x.id in chosen and x not in top]
         params = stage_params(self.cfg, "md", workdir=str(self.out / "md"), jobs=self.cfg["run"]["jobs"])
-        self._stage(MD, top, params)
+        if top:
+            self._stage(MD, top, params)
+        else:
+            self.stages.append(StageLog(MD.name, 0, 0, 0.0))
+        here = {x.id for x in cands}
+        self.stages[-1].removed |= {i: "chosen by [md] ids but removed by an earlier stage" for i in chosen
+                                    if i not in here}
         return cands
 
     def mesoscale(self, cands):
@@ -232,9 +240,9 @@ def ensure_ml_model(model: str, say, structures: bool = False, data=None, cache=
     model caches its descriptors in `cache`, a results store or directory; see features.open_cache)."""
     from perovscreen.features.descriptors import open_cache
     from perovscreen.ml.dataset import obelix_table
-    from perovscreen.ml.train import default_model_path, save_property_model, train_model
+    from perovscreen.ml.train import resolve_model_path, save_property_model, train_model
 
-    path = Path(model) if model else default_model_path("structure" if structures else "composition")
+    path = Path(model) if model else resolve_model_path("structure" if structures else "composition")
     if path.exists():
         return path
     say(f"ml: no model at {path}; training one on the OBELiX training split (first run only)")
@@ -318,8 +326,8 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
 
     cfg = cfg or validate_config({})
     for section, stage in (("stability", STABILITY), ("md", MD)):  # an unknown potential or a missing weight
-        if cfg[section]["enabled"] and cfg[section].get("top", 1):    # file fails now, not after BVSE and ML
-            stage.identities(stage_params(cfg, section))
+        if cfg[section]["enabled"] and (cfg[section].get("top", 1) or cfg[section].get("ids")):  # file fails now,
+            stage.identities(stage_params(cfg, section))                                        # not after BVSE
     t0 = time.perf_counter()
     f = Funnel(cfg)
     paths = list(paths)
@@ -347,7 +355,7 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
         cands = f.ml(cands)
     if cfg["stability"]["enabled"]:
         cands = f.stability(cands)
-    if cfg["md"]["enabled"] and cfg["md"]["top"] > 0:
+    if cfg["md"]["enabled"] and (cfg["md"]["top"] > 0 or cfg["md"]["ids"].strip()):
         cands = f.md(cands)
     if cfg["mesoscale"]["enabled"]:
         cands = f.mesoscale(cands)

@@ -11,6 +11,7 @@ from perovscreen.report.report import write_report
 from perovscreen.structures.examples import write_examples
 
 DATA = Path(__file__).resolve().parent.parent / "pipeline" / "data"
+DEMO_MODELS = ["Li3OCl_Li_rich"]  # structures.examples.MODELS the demo screens too ([md] ids in demo.toml)
 
 
 def run_demo(out: str | Path = "results", jobs: int = 2, config: str | Path | None = None) -> int:
@@ -19,7 +20,8 @@ def run_demo(out: str | Path = "results", jobs: int = 2, config: str | Path | No
     cfg = load_config(config or DATA / "demo.toml")
     cfg["run"]["out"] = str(out)
     cfg["run"]["jobs"] = jobs
-    paths = write_examples(out / "examples")
+    # the built-in examples plus the Li-rich antiperovskite defect model that the demo's MD runs on
+    paths = write_examples(out / "examples") + write_examples(out / "examples", DEMO_MODELS)
     res = run_screen([str(p) for p in paths], DATA / "demo_space.yaml", cfg)
     report = write_report(res)
     print(f"demo: {len(res.ranked)} candidates ranked, report {report} ({time.perf_counter() - t0:.0f} s)",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,42 @@ def candidate_table(cands) -> list[dict]:
     return rows
 
 
+def md_section(cands) -> list[str]:
+    """Per MD candidate: the MD cell, D and sigma per temperature (95%), the Arrhenius fit or why there is none."""
+    out = []
+    for c in cands:
+        r = c.md
+        if not r:
+            continue
+        cell = r.cell
+        vac = cell.vacancies or {}
+        why = (f"; {', '.join(f'{n} {el}' for el, n in vac['removed'].items())} removed ({vac['compensation']})"
+               if vac else "")
+        out += [f"### MD: {c.id}", "",
+                f"{r.engine}/{r.potential}, cell {cell.formula_md} ({cell.n_atoms} atoms, {'x'.join(map(str, cell.supercell))}"
+                f" supercell of {cell.formula_input}{why}); {r.settings.time_ps:g} ps production after "
+                f"{r.settings.equil_ps:g} ps equilibration per temperature, {r.settings.thermostat} thermostat.", "",
+                _md_table([{"T (K)": f"{t.temperature:g}", "status": t.status.replace("_", " "),
+                            "D cm2/s [95%]": _sci(t.D) if t.D else f"< {t.D_upper:.1e}" if t.D_upper else "-",
+                            "sigma S/cm [95%]": _sci(t.sigma) if t.sigma else "-",
+                            "hop-equivalents": f"{t.hop_equivalents:.0f}",
+                            "framework RMSD (A)": _fmt(t.framework_rmsd)} for t in r.temperatures])]
+        a = r.arrhenius
+        if a:
+            out.append(f"Arrhenius fit over {', '.join(f'{t:g}' for t in a.temperatures)} K: Ea = {_interval(a.Ea, 3)} "
+                       f"eV, D0 = {_sci(a.D0)} cm2/s, sigma({a.target_T:g} K) = "
+                       f"{_sci(a.sigma_target) if a.sigma_target else '-'} S/cm (95% credible; chi2/dof "
+                       f"{_fmt(a.chi2_dof)}).")
+        else:
+            out.append(f"No Arrhenius fit: {r.arrhenius_error}.")
+        out += [f"- {t:g} K failed: {e}" for t, e in r.failed.items()] + [""]
+    return out
+
+
+def _sci(e: Estimate) -> str:
+    return f"{e.value:.2e} [{e.lower:.2e}, {e.upper:.2e}]"
+
+
 def _md_table(rows: list[dict]) -> str:
     if not rows:
         return "_none_\n"
@@ -96,7 +133,8 @@ def _save(fig, out: Path, name: str, made: dict) -> None:
     made[name] = f"plots/{name}.png"
 
 
-def plots(cands, all_bvse: list[float], out: Path) -> dict:
+def plots(cands, all_bvse: list[float], out: Path, in_sample: set | None = None) -> dict:
+    """The report's PNGs in `out`; in_sample: ids whose measured composition the ML model was trained on."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,32 +160,114 @@ def plots(cands, all_bvse: list[float], out: Path) -> dict:
     ax.set_ylabel("structures")
     ax.set_title(f"{len(finite)} percolating, {len(all_bvse) - len(finite)} not percolating")
     _save(fig, out, "barriers", made)
-    # parity ML vs measured
-    par = [((c.measured or {}).get("log10_sigma"), c.pred("log10_sigma"), c.id) for c in cands]
-    par = [(m, p, i) for m, p, i in par if m is not None and p]
+    par = [c for c in cands if (c.measured or {}).get("log10_sigma") is not None and c.pred("log10_sigma")]
     if par:
-        fig, ax = plt.subplots(figsize=(4.5, 4.5))
-        for m, p, i in par:
-            _interval_point(ax, m, p, i)
-        lims = [min(min(m for m, _, _ in par), min(p.lower for _, p, _ in par)) - 0.5,
-                max(max(m for m, _, _ in par), max(p.upper for _, p, _ in par)) + 0.5]
-        ax.plot(lims, lims, "k--", lw=0.8)
-        ax.set_xlabel("measured log10 sigma (OBELiX)")
-        ax.set_ylabel("ML log10 sigma")
-        ax.set_title("ML vs measured (compositions in OBELiX)")
-        _save(fig, out, "parity", made)
-    # Arrhenius plots written by the MD stage
+        parity_plot(par, in_sample or set(), out, made)
+    # MSD and Arrhenius plots written by the MD stage, linked relative to the report
     for c in cands:
         p = c.md.arrhenius_plot if c.md else None
         if p and Path(p).exists():
-            made[f"arrhenius_{c.id}"] = str(Path(p).resolve())
+            for kind, f in (("msd", Path(p).with_name("msd.png")), ("arrhenius", Path(p))):
+                if f.exists():
+                    made[f"{kind}_{c.id}"] = os.path.relpath(f.resolve(), out.resolve().parent)
     return made
+
+
+# label offsets (points) tried in turn: nearest ring first, eight directions per ring
+_OFFSETS = [(r * dx, r * dy) for r in (5, 12, 20, 30)
+            for dx, dy in ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1))]
+
+
+def _place_labels(ax, xy, labels, fontsize=7) -> None:
+    """Label each point at the first offset whose text box overlaps no earlier label and no point
+    (display coordinates; text size estimated from the font size), with a leader line when far."""
+    fig = ax.figure
+    px = fig.dpi / 72
+    pts = ax.transData.transform(np.asarray(xy, float))
+    taken = [(x - 3 * px, y - 3 * px, x + 3 * px, y + 3 * px) for x, y in pts]
+    for (x, y), text in zip(pts, labels):
+        w, h = 0.62 * fontsize * len(text) * px, fontsize * px
+        best, best_hits, best_box = None, None, None
+        for ox, oy in _OFFSETS:
+            x0 = x + ox * px - (w if ox < 0 else 0)
+            y0 = y + oy * px - (h if oy < 0 else 0)
+            box = (x0, y0, x0 + w, y0 + h)
+            hits = sum(not (box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1]) for b in taken)
+            if best_hits is None or hits < best_hits:
+                best, best_hits, best_box = (ox, oy), hits, box
+            if hits == 0:
+                break
+        taken.append(best_box)
+        far = abs(best[0]) > 5 or abs(best[1]) > 5
+        ax.annotate(text, xy=ax.transData.inverted().transform((x, y)), xytext=best, textcoords="offset points",
+                    fontsize=fontsize, ha="right" if best[0] < 0 else "left", va="top" if best[1] < 0 else "bottom",
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"} if far else None)
+
+
+def parity_plot(cands, in_sample: set, out: Path, made: dict) -> None:
+    """ML vs measured log10 sigma with the 90% ML interval; points numbered (key in the legend, labels placed
+    so none overprints), training-set compositions marked in-sample: a fit, not a test."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.5))
+    m = np.array([c.measured["log10_sigma"] for c in cands])
+    p = [c.pred("log10_sigma") for c in cands]
+    lo, hi = min(m.min(), min(e.lower for e in p)) - 0.5, max(m.max(), max(e.upper for e in p)) + 0.5
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    style = {True: {"fmt": "s", "color": "C1", "mfc": "none"}, False: {"fmt": "o", "color": "C0"}}
+    for x, e, c in zip(m, p, cands):
+        ax.errorbar(x, e.value, yerr=[[e.value - e.lower], [e.upper - e.value]], capsize=2, ms=6, alpha=0.9,
+                    **style[c.id in in_sample])
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    ax.apply_aspect()  # fix the axes box now: labels are placed in display coordinates
+    _place_labels(ax, np.column_stack([m, [e.value for e in p]]), [str(k) for k in range(1, len(cands) + 1)])
+    kinds = sorted({c.id in in_sample for c in cands}, reverse=True)
+    handles = [Line2D([], [], ls="--", color="k", lw=0.8, label="y = x")]
+    handles += [Line2D([], [], ls="", marker=style[k]["fmt"], color=style[k]["color"], mfc=style[k].get("mfc"),
+                       label="in training set (in-sample)" if k else "not in training set") for k in kinds]
+    handles += [Line2D([], [], ls="", label=f"{k}  {c.id}" + ("  (upper bound)" if c.measured.get("upper_bound")
+                                                                 else "")) for k, c in enumerate(cands, 1)]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.03, 1), borderaxespad=0,
+              handlelength=1.5, title="ML 90% interval", title_fontsize=7)
+    ax.set_xlabel("measured log10 sigma (S/cm, OBELiX)")
+    ax.set_ylabel("ML log10 sigma (S/cm)")
+    ax.set_title("ML vs measured" + (": in-sample points are not a test" if any(kinds) else ""), fontsize=9)
+    fig.savefig(out / "parity.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    made["parity"] = "plots/parity.png"
+
+
+def training_ids(cands, cfg: dict) -> set:
+    """Ids of candidates whose measured OBELiX row is in the ML model's training data: the model card names
+    the OBELiX file (SHA-256) it was fitted on; a structure model uses only the rows with a Li CIF."""
+    from perovscreen.core.errors import PerovscreenError
+    from perovscreen.data.obelix import load_obelix
+    from perovscreen.ml.cards import read_card
+    from perovscreen.ml.train import resolve_model_path
+
+    ml = cfg.get("ml") or {}
+    kind = "structure" if ml.get("descriptors") == "structure" else "composition"
+    try:
+        card = read_card(ml.get("model_path") or resolve_model_path(kind))
+        df = load_obelix()
+    except (PerovscreenError, OSError):
+        return set()
+    if card.get("training_data", {}).get("obelix_sha256") != df.attrs["sha256"]:
+        return set()
+    if card.get("descriptor_set") == "structure":
+        df = df[df["has_cif"] & df["cif_has_li"].astype(str).str.lower().eq("true")]
+    seen = set(df["id"])
+    return {c.id for c in cands if (c.measured or {}).get("obelix_id") in seen}
 
 
 def write_report(res: ScreenResult) -> Path:
     """Write the Markdown and HTML report of a funnel run into its output folder; returns the .md path."""
     ranked, cfg, prov, space, total_s, out = res.ranked, res.config, res.provenance, res.space, res.seconds, res.out
-    figs = plots(ranked, res.all_bvse, out / "plots")
+    figs = plots(ranked, res.all_bvse, out / "plots", training_ids(ranked, cfg))
     rows = candidate_table(ranked)
     md = ["# perovscreen screening report", "",
           f"{len(ranked)} candidates ranked; total run time {total_s:.1f} s. Ranking: Pareto fronts over "
@@ -166,6 +286,7 @@ def write_report(res: ScreenResult) -> Path:
                                                    f"{_fmt(s['log10_sigma'][2])}]",
                            "composition deviation": _fmt(s["ordering"]["max_rel_deviation"], 3)}
                           for s in space["selected"]])]
+    md += md_section(ranked)
     md += ["## Stages: what each removed and why", "",
            _md_table([{"stage": s.name, "in": s.n_in, "out": s.n_out, "wall time (s)": f"{s.seconds:.1f}"}
                       for s in res.stages]), ""]

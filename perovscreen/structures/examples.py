@@ -91,16 +91,63 @@ _EXAMPLES = [
 EXAMPLES = {e.name: e for e in _EXAMPLES}
 
 
+def li_rich_li3ocl() -> Structure:
+    """Li3+xO1+xCl1-x, x = 1/8: the 2x2x2 supercell of the Li3OCl example (Li24O8Cl8) with one extra Li as a
+    <011> split dumbbell on the Li site at (1/4, 0, 0) (two Li at +-1.0 A along [011]), charge-compensated by
+    O on the Cl site at (3/4, 3/4, 3/4), the farthest from it. Li25O9Cl7, neutral."""
+    s = get_example("Li3OCl") * (2, 2, 2)
+    s.remove_oxidation_states()
+    i = next(k for k, x in enumerate(s) if x.specie.symbol == "Li" and _at(x.frac_coords, (0.25, 0, 0)))
+    j = next(k for k, x in enumerate(s) if x.specie.symbol == "Cl" and _at(x.frac_coords, (0.75, 0.75, 0.75)))
+    shift = [0.0, 1.0 / 2 ** 0.5, 1.0 / 2 ** 0.5]  # 1.0 A along [011]
+    centre = s[i].coords
+    s.replace(i, "Li", coords=centre + shift, coords_are_cartesian=True)
+    s.append("Li", centre - shift, coords_are_cartesian=True)
+    s.replace(j, "O")
+    s.add_oxidation_state_by_element({"Li": 1, "O": -2, "Cl": -1})
+    return s
+
+
+def _at(frac, target, tol=1e-4) -> bool:
+    d = (frac - target + 0.5) % 1 - 0.5
+    return bool(abs(d).max() < tol)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A defect model derived from an example (not a measured structure): how it is built is its builder."""
+    name: str
+    description: str
+    citation: str
+    build: object  # () -> Structure
+
+
+# Derived defect models: buildable by name like the examples, but not in `list_examples()` (the examples are
+# the published structures that other code iterates over).
+MODELS = {m.name: m for m in [
+    Model("Li3OCl_Li_rich",
+          "Li-rich antiperovskite model Li3+xO1+xCl1-x (x = 1/8, Li25O9Cl7): Li3OCl 2x2x2 with one Li interstitial "
+          "(split dumbbell) compensated by O on a Cl site",
+          "Host: Y. Zhao, L. L. Daemen, J. Am. Chem. Soc. 134, 15042 (2012), a = 3.9090 A. Li interstitials in Li3OCl "
+          "form split dumbbells that migrate with a lower barrier than vacancies: A. Emly, E. Kioupakis, A. Van der "
+          "Ven, Chem. Mater. 25, 4663 (2013)",
+          li_rich_li3ocl),
+]}
+
+
 def list_examples() -> list[str]:
     return list(EXAMPLES)
 
 
 def get_example(name: str) -> Structure:
-    """Build the named example with pymatgen from its space group and Wyckoff positions."""
+    """Build the named example with pymatgen from its space group and Wyckoff positions (or a defect model of
+    `MODELS` with its builder)."""
+    if name in MODELS:
+        return MODELS[name].build()
     try:
         ex = EXAMPLES[name]
     except KeyError:
-        raise KeyError(f"unknown example {name!r}; choose from {', '.join(EXAMPLES)}") from None
+        raise KeyError(f"unknown example {name!r}; choose from {', '.join([*EXAMPLES, *MODELS])}") from None
     a, b, c, al, be, ga = ex.lattice
     s = Structure.from_spacegroup(ex.spacegroup, Lattice.from_parameters(a, b, c, al, be, ga),
                                   list(ex.species), list(ex.coords))

@@ -39,6 +39,9 @@ def test_li_free_formulas_are_errors_not_predictions(tmp_path):
             v = np.zeros(len(X))
             return {"log10_sigma": (v, v - 1, v + 1)}
 
+        def method(self, target):
+            return "split-conformal"
+
     rows = composition_rows(_Model(), {}, [{"id": "a", "formula": "SrTiO3"}, {"id": "b", "formula": "LiF"}])
     assert rows.errors[0] and "no Li" in rows.errors[0] and rows.results[0] is None
     assert rows.errors[1] is None and json.loads(rows.lines[1])["status"] == "ok"

@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2] / "perovscreen"
 # layer index of each top-level package; science packages share a layer but must not form cycles
 LAYERS = {"core": 0, "structures": 1, "store": 1, "data": 1, "jobs": 2,
-          "bvse": 3, "features": 3, "potentials": 3, "ml": 3, "md": 3, "mesoscale": 3,
+          "bvse": 3, "features": 3, "potentials": 3, "ml": 3, "md": 3, "mesoscale": 3, "dft": 3, "neb": 3,
           "pipeline": 4, "learn": 4, "report": 5, "cli": 6, "dashboard": 6, "__main__": 6}
 
 

@@ -41,3 +41,18 @@ def test_every_counterfactual_is_neutral_and_smact_valid():
             info = check(assign_sites(cf.formula))
             assert info["neutral"] and info["tolerance"] and smact_valid(cf.formula), cf.formula
             assert cf.p_front > 0.5
+
+
+def test_tree_shap_adds_up_to_the_lightgbm_prediction(tiny_ml_model):
+    """Exact tree SHAP: base value + contributions = the booster's own prediction (local accuracy)."""
+    from perovscreen.dashboard.explain import tree_shap
+    from perovscreen.features.composition import NAMES, featurize_compositions
+    from perovscreen.ml.train import load_property_model
+
+    model = load_property_model(tiny_ml_model)[0]
+    info = tree_shap(model, "Li0.33La0.56TiO3", top=1000)
+    x = featurize_compositions(["Li0.33La0.56TiO3"])[:, [NAMES.index(f) for f in model.features]]
+    value = model.predict_arrays(x)["log10_sigma"][0][0]
+    assert model.kind == "gbm" and info["aggregate"] == "boosted"
+    assert abs(info["prediction"] - value) < 1e-3
+    assert abs(info["base"] + sum(s for _, _, s in info["contributions"]) - value) < 1e-3

@@ -211,3 +211,29 @@ def test_end_to_end_synthetic_arrhenius_excludes_non_diffusing():
 def test_arrhenius_needs_two_points():
     with pytest.raises(InputError, match="at least 2"):
         arrhenius_fit([600.0], [1e-5], [1e-6])
+
+
+def test_arrhenius_plot_has_one_legend_entry_per_kind_and_no_warnings(tmp_path, monkeypatch):
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from perovscreen.md.plots import plot_arrhenius
+
+    ea, d0 = 0.25, 5e-3
+    results = [analyse(walk(d0 * np.exp(-ea / (K_B_EV * t)), n_frames=600, n=24, seed=i, temperature=t))
+               for i, t in enumerate([800.0, 1000.0, 1200.0])]
+    rng = np.random.default_rng(3)
+    for t in (500.0, 600.0):  # two non-diffusing temperatures: one "upper bound" entry, not two
+        frozen = np.tile(rng.uniform(0, 12, (24, 3)), (300, 1, 1)) + rng.normal(0, 0.1, (300, 24, 3))
+        results.append(analyse(MobileTrajectory(np.arange(300) * 0.1, frozen, CELL, t)))
+    fit = arrhenius_from_results(results)
+    labels, legend = [], plt.Axes.legend
+    monkeypatch.setattr(plt.Axes, "legend",
+                        lambda ax, *a, **kw: labels.extend(ax.get_legend_handles_labels()[1]) or legend(ax, *a, **kw))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = plot_arrhenius(fit, results, tmp_path / "a.png")
+    assert path.stat().st_size > 5000
+    assert sorted(labels) == sorted(["95% credible band", "MD, Nernst-Einstein (95%)", "upper bound (no diffusion)",
+                                     "300 K extrapolated"])

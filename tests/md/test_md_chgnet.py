@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from ase import units
+from pymatgen.core import Composition
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from perovscreen.md.engine_ase import MDSettings, run_ase
@@ -61,3 +62,19 @@ def test_li_deficient_li3ocl_two_temperatures_in_parallel(tmp_path):
     res = run_md(get_example("Li3OCl"), [900.0, 1300.0], s, workdir=tmp_path, min_length=7.0, vacancies=1, jobs=2)
     assert not res.failed and [r.temperature for r in res.temperatures] == [900.0, 1300.0]
     assert res.cell.vacancies["removed"] == {"Li": 1, "Cl": 1} and res.temperatures[0].n_mobile == 23
+
+
+def test_li_rich_antiperovskite_model_is_neutral_li3ocl_plus_one_dumbbell():
+    from perovscreen.structures.examples import list_examples
+
+    s = get_example("Li3OCl_Li_rich")
+    assert s.composition.element_composition == Composition("Li25O9Cl7") and abs(s.charge) < 1e-9 and len(s) == 41
+    assert "Li3OCl_Li_rich" not in list_examples()  # a derived model, not a published structure
+    li = [i for i, x in enumerate(s) if x.specie.symbol == "Li"]
+    d = s.distance_matrix
+    np.fill_diagonal(d, np.inf)
+    pair = d[np.ix_(li, li)]
+    assert pair.min() == pytest.approx(2.0, abs=1e-6)  # the split dumbbell, 2 x 1.0 A along [011]
+    i, j = np.unravel_index(np.argmin(pair), pair.shape)
+    host = np.delete(np.delete(pair, [i, j], 0), [i, j], 1)
+    assert host.min() == pytest.approx(3.909 / 2 ** 0.5, abs=1e-3)  # every other Li pair: the host's Li-Li

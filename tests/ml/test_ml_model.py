@@ -96,13 +96,14 @@ def test_predict_bulk_chunks_equal_single_pass():
 
 def test_activation_energy_intervals_never_go_below_zero():
     """Ea > 0: every ML Ea interval over the OBELiX training formulas (and the BVSE calibration's lowest
-    possible interval) lies in [0, inf); truncating at the physical bound keeps the conformal coverage."""
+    possible interval) lies in (0, inf): both are fitted on log Ea with conformal intervals in log space."""
     from perovscreen.bvse.calibrate import predict_ea
     from perovscreen.ml.train import train_model
 
     table = obelix_table(None, structures=False)
     m, _ = train_model(table, ["Ea"], n_estimators=20)
     v, lo, hi = m.predict_arrays(table.X[m.features].to_numpy(np.float32))["Ea"]
-    assert (lo >= 0).all() and (v >= lo).all() and (hi >= v).all()
+    assert (lo > 0).all() and (v >= lo).all() and (hi >= v).all()
+    assert m.heads[0]["log_targets"] == ["Ea"]
     ea, _ = predict_ea({"E1D": 0.0, "E2D": 0.0, "E3D": 0.0})  # the smallest barrier gives the lowest interval
-    assert ea.lower >= 0
+    assert ea.lower > 0

@@ -76,7 +76,7 @@ def test_tampered_or_missing_model_is_refused(tmp_path):
     with pytest.raises(ModelError, match="no property models"):
         PropertyEnsemble(tmp_path / "empty")
     with pytest.raises(InputError, match="unknown architecture"):
-        PropertyNet("schnet")
+        PropertyNet("dimenet")
 
 
 def test_ensemble_prediction_and_cli(tmp_path):

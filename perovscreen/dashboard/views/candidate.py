@@ -103,10 +103,11 @@ def _shap(st, c):
         return section("shap", "Why this prediction (tree SHAP)", missing(info))
     fig = go.Figure(go.Bar(x=[s for _, _, s in info["contributions"]][::-1],
                            y=[f"{f} = {fmt(v, 3)}" for f, v, _ in info["contributions"]][::-1], orientation="h"))
+    how = ("sum (LightGBM)" if info["aggregate"] == "boosted"
+           else f"mean; the forest aggregates its trees by {info['aggregate']}")
     return section("shap", "Why this prediction (tree SHAP)",
                    html.P(f"{info['target']}: base {fmt(info['base'], 4)} + contributions = "
-                          f"{fmt(info['prediction'], 4)} (exact tree SHAP of the forest mean; the model "
-                          f"aggregates its trees by {info['aggregate']})"), _fig(fig, 320))
+                          f"{fmt(info['prediction'], 4)} (exact tree SHAP of the trees' {how})"), _fig(fig, 320))
 
 
 def _counterfactual(st, c):

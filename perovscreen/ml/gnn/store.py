@@ -35,8 +35,10 @@ def save_net(net, path, card: dict) -> Path:
 
 
 def load_net(path):
-    """(PropertyNet, card) after checking card and SHA-256; weights read with ``weights_only=True``."""
+    """(PropertyNet, card) after checking card and SHA-256; weights read by ``safe_torch_load`` (tensors and
+    plain data only: a pickle naming any other global is refused before it runs)."""
     from perovscreen.ml.gnn.models import PropertyNet
+    from perovscreen.potentials.calculators import safe_torch_load
 
     path = Path(path)
     if not path.is_file():
@@ -44,8 +46,8 @@ def load_net(path):
     card = read_card(path)
     if card.get("model_file") != path.name or sha256_file(path) != card["sha256"]:
         raise ModelError(f"{path}: SHA-256 or file name does not match its card; the file was modified or replaced")
+    blob = safe_torch_load(path, "property network")
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
         cfg = dict(blob["config"])
         arch, size, cutoff = cfg.pop("arch"), cfg.pop("size"), cfg.pop("cutoff")
         net = PropertyNet(arch, size, cutoff, **cfg)
@@ -61,7 +63,7 @@ def find_models(model_dir, archs=None) -> list[Path]:
     d = Path(model_dir)
     files = sorted(p for p in d.glob("*.pt") if card_path(p).is_file()) if d.is_dir() else []
     if not files:
-        raise ModelError(f"no property models with cards in {d}; train them with `perovscreen gnn train`")
+        raise ModelError(f"no property models with cards in {d}; train them with `perovscreen gnn train --out {d}`")
     if archs:
         files = [p for p in files if read_card(p).get("config", {}).get("arch") in set(archs)]
         if not files:

@@ -102,12 +102,15 @@ def ensemble_mean(preds: np.ndarray) -> np.ndarray:
     return mean
 
 
-def predict_batches(net: PropertyNet, graphs, batch_size: int = 256) -> np.ndarray:
-    """(n, 3): heat, gap (0 for predicted metals), P(metal)."""
+def predict_batches(net: PropertyNet, graphs, batch_size: int = 256, raw: bool = False) -> np.ndarray:
+    """(n, 3): heat, gap (0 for predicted metals; with ``raw`` the regressed gap, >= 0, for every cell), P(metal)."""
+    from scipy.special import expit
+
     net.eval()
     with torch.no_grad():
-        out = [net(net.collate(graphs[i:i + batch_size])).numpy() for i in range(0, len(graphs), batch_size)]
-    return decide(np.concatenate(out))
+        out = np.concatenate([net(net.collate(graphs[i:i + batch_size])).numpy()
+                              for i in range(0, len(graphs), batch_size)])
+    return np.stack([out[:, 0], np.clip(out[:, 1], 0, None), expit(out[:, 2])], axis=-1) if raw else decide(out)
 
 
 def _restore(checkpoint: Path | None, config: dict, net, opt, sched, rng, log) -> dict | None:
@@ -129,7 +132,7 @@ def _restore(checkpoint: Path | None, config: dict, net, opt, sched, rng, log) -
 
 def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default", epochs: int = 100,
             batch_size: int = 64, lr: float = 2e-3, seed: int = 0, patience: int = 30, log=print,
-            checkpoint: str | Path | None = None, time_limit: float | None = None):
+            checkpoint: str | Path | None = None, time_limit: float | None = None, cutoff: float = 5.0):
     """Train one network; returns (net, seconds, epochs run). Keeps the weights of the best validation loss.
 
     checkpoint: a file written after every epoch (model, optimiser, schedule and RNG states); a run started
@@ -140,7 +143,7 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = PropertyNet(arch, size)
+    net = PropertyNet(arch, size, cutoff)
     ytr = y[split.train]
     nm = ytr[:, 1] > METAL_GAP
     net.mean.copy_(torch.tensor([ytr[:, 0].mean(), ytr[nm, 1].mean() if nm.any() else 0.0]))
@@ -154,7 +157,7 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
     yt = torch.tensor(y, dtype=torch.float32)
     best, best_state, since, t0 = math.inf, None, 0, time.perf_counter()
     start = 0
-    config = {"arch": arch, "size": size, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+    config = {"arch": arch, "size": size, "cutoff": cutoff, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
               "patience": patience, "n_train": int(len(split.train)), "n_val": int(len(split.val))}
     checkpoint = Path(checkpoint) if checkpoint else None
     if st := _restore(checkpoint, config, net, opt, sched, rng, log or (lambda *_: None)):
@@ -201,7 +204,8 @@ def fit_net(arch: str, graphs, y: np.ndarray, split: Split, size: str = "default
     return net, time.perf_counter() - t0, ep
 
 
-def _finished_member(path: Path | None, arch: str, size: str, epochs: int, seed: int, n_train: int):
+def _finished_member(path: Path | None, arch: str, size: str, epochs: int, seed: int, n_train: int,
+                     cutoff: float = 5.0):
     """(net, card) of a saved ensemble member trained with these settings, else None."""
     from perovscreen.core.errors import ModelError
     from perovscreen.ml.gnn.store import load_net
@@ -213,17 +217,22 @@ def _finished_member(path: Path | None, arch: str, size: str, epochs: int, seed:
     except ModelError:
         return None
     same = (card.get("arch") == arch and card.get("config", {}).get("size") == size and card.get("seed") == seed
+            and card.get("config", {}).get("cutoff", 5.0) == cutoff
             and card.get("max_epochs") == epochs and card.get("n_train") == n_train and "train_seconds" in card
             and "metal_shift" in card.get("config", {}))  # older files: class-weighted metal logit
     return (net, card) if same else None
 
 
-def evaluate(pred: np.ndarray, y: np.ndarray) -> dict:
-    """Test metrics of predictions (n, 3) = heat, gap (0 for predicted metals), P(metal)."""
+def evaluate(pred: np.ndarray, y: np.ndarray, called=None) -> dict:
+    """Test metrics of predictions (n, 3) = heat, gap (0 for predicted metals), P(metal). ``called``: the
+    non-metal calls (default: a predicted gap above METAL_GAP)."""
     from sklearn.metrics import roc_auc_score
 
     metal = y[:, 1] <= METAL_GAP
     nm = ~metal
+    if called is not None:  # express the calls as gaps so the metrics below read them
+        pred = pred.copy()
+        pred[:, 1] = np.where(called, np.maximum(pred[:, 1], 2 * METAL_GAP), 0.0)
     return {"heat_mae": float(np.abs(pred[:, 0] - y[:, 0]).mean()),
             "gap_mae": float(np.abs(pred[:, 1] - y[:, 1]).mean()),
             "gap_mae_nonmetal": float(np.abs(pred[nm, 1] - y[nm, 1]).mean()) if nm.any() else math.nan,
@@ -262,7 +271,8 @@ def forest_baseline(formulas, y: np.ndarray, split: Split, seed: int = 0, n_esti
 
 def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs: int = 100, ensemble: int = 1,
             out: str | Path | None = None, root=None, seed: int = 0, batch_size: int = 64, log=print,
-            time_limit: float | None = None) -> dict:
+            time_limit: float | None = None, command: str | None = None, cutoff: float = 5.0,
+            baseline: bool = True) -> dict:
     """Train each architecture (``ensemble`` seeds each) and the forest on one formula split; save models.
 
     With ``out``, every member checkpoints each epoch and finished members are reused, so an interrupted
@@ -275,27 +285,32 @@ def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs
     bad = [a for a in archs if a not in ARCHS]
     if bad:
         raise InputError(f"unknown architectures {bad}; choose from {', '.join(ARCHS)}")
+    from perovscreen.ml.cards import sha256_file
+
     structures, y, formulas, source = load_data(root, limit, seed)
+    data_sha = sha256_file(source) if source and Path(source).is_file() else None
     split = formula_split(formulas, seed)
     log(f"perov5: {len(y)} cells; train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
     trivial = np.zeros((len(split.test), 3))
     trivial[:, 0] = y[split.train, 0].mean()  # training-mean heat, every cell a metal (gap 0)
     trivial[:, 2] = 1.0
-    rows = {"trivial": evaluate(trivial, y[split.test]), "forest_magpie": forest_baseline(formulas, y, split, seed)}
-    log(f"  forest: {rows['forest_magpie']}")
+    rows = {"trivial": evaluate(trivial, y[split.test])}
+    if baseline:
+        rows["forest_magpie"] = forest_baseline(formulas, y, split, seed)
+        log(f"  forest: {rows['forest_magpie']}")
     cache: dict = {}
     for arch in archs:
-        key = "alignn" if arch == "alignn" else "pyg"
+        key = ("alignn" if arch == "alignn" else "pyg", cutoff)
         if key not in cache:
             t = time.perf_counter()
-            proto = PropertyNet(arch, "tiny")
+            proto = PropertyNet(arch, "tiny", cutoff)
             cache[key] = [proto.featurize(s) for s in structures]
             log(f"  graphs ({key}): {time.perf_counter() - t:.1f} s")
         graphs = cache[key]
         preds, secs, files, eps = [], 0.0, [], 0
         for k in range(ensemble):
             final = Path(out) / f"{arch}-{k}.pt" if out else None
-            done = _finished_member(final, arch, size, epochs, seed + k, len(split.train))
+            done = _finished_member(final, arch, size, epochs, seed + k, len(split.train), cutoff)
             if done:  # an earlier (interrupted) call of the same comparison trained this member
                 net, card = done
                 s, ep = card["train_seconds"], card["epochs"]
@@ -303,12 +318,14 @@ def compare(archs=ARCHS, limit: int | None = None, size: str = "default", epochs
             else:
                 left = None if deadline is None else max(0.0, deadline - time.perf_counter())
                 net, s, ep = fit_net(arch, graphs, y, split, size, epochs, batch_size, seed=seed + k, log=log,
-                                     checkpoint=final.with_suffix(".ckpt") if final else None, time_limit=left)
+                                     checkpoint=final.with_suffix(".ckpt") if final else None, time_limit=left,
+                                     cutoff=cutoff)
             secs, eps = secs + s, eps + ep
             preds.append(predict_batches(net, [graphs[j] for j in split.test]))
             if final and not done:
                 card = {"task": "perov5 heat_ref (eV/atom) + band gap (eV)", "arch": arch, "member": k,
-                        "epochs": ep, "max_epochs": epochs, "data": source, "n_train": int(len(split.train)),
+                        "epochs": ep, "max_epochs": epochs, "data": Path(source).name if source else None,
+                        "data_sha256": data_sha, "limit": limit, "command": command, "n_train": int(len(split.train)),
                         "split": "formula", "seed": seed + k, "train_seconds": s,
                         "test_metrics": evaluate(preds[-1], y[split.test])}
                 save_net(net, final, card)
