@@ -24,6 +24,10 @@ def run_demo(out: str | Path = "results", jobs: int = 2, config: str | Path | No
     paths = write_examples(out / "examples") + write_examples(out / "examples", DEMO_MODELS)
     res = run_screen([str(p) for p in paths], DATA / "demo_space.yaml", cfg)
     report = write_report(res)
+    text = report.read_text()
+    i = text.find("## Graph-network properties")
+    if i >= 0:  # the shipped graph networks' predictions, on stdout as well
+        print(text[i:text.find("\n## ", i + 3)].strip())
     print(f"demo: {len(res.ranked)} candidates ranked, report {report} ({time.perf_counter() - t0:.0f} s)",
           file=sys.stderr)
     return 0

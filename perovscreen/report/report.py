@@ -100,6 +100,40 @@ def md_section(cands) -> list[str]:
     return out
 
 
+def props_section(cands) -> list[str]:
+    """Formation heat and band gap of each ordered candidate from the shipped Perov-5 graph-network ensemble
+    (no training: the weights and their cards ship with the package; docs/potentials.md)."""
+    import importlib.util
+
+    head = ["## Graph-network properties (Perov-5 ensemble)", ""]
+    if importlib.util.find_spec("torch_geometric") is None:
+        return head + ["not computed: the graph networks need `pip install perovscreen[gnn]`", ""]
+    from pymatgen.core import Structure
+
+    from perovscreen.ml.gnn.predict import PropertyEnsemble
+
+    structs, ids, skipped = [], [], []
+    for c in cands:
+        s = Structure.from_file(c.file) if c.file and Path(c.file).is_file() else None
+        if s is None or not s.is_ordered:
+            skipped.append(f"`{c.id}` ({'partial occupancies' if s is not None else 'no structure file'})")
+            continue
+        structs.append(s)
+        ids.append(c.id)
+    if not structs:
+        return head + ["no ordered candidate", ""]
+    preds = PropertyEnsemble().predict(structs)
+    rows = [{"id": i, "formula": p.formula, "heat of formation eV/atom [90%]": _interval(p.heat_of_formation),
+             "band gap eV [90%]": _interval(p.band_gap), "P(metal)": _fmt(p.p_metal),
+             "possible non-metal": "yes" if p.nonmetal else "no",
+             "elements outside training": ", ".join(p.unseen_elements) or "-"} for i, p in zip(ids, preds)]
+    note = (f"{preds[0].n_models} members ({', '.join(preds[0].archs)}); heat in the Perov-5 convention; "
+            f"'possible non-metal' is called at P(metal) <= {_fmt(preds[0].nonmetal_threshold, 3)}, chosen on "
+            "validation cells for ~90% non-metal recall (precision is low: a screen, not a proof). Cells far from "
+            "Perov-5's 5-atom ABX3 cells are extrapolations.")
+    return head + [note, "", _md_table(rows)] + ([f"Not predicted: {', '.join(skipped)}.", ""] if skipped else [""])
+
+
 def _sci(e: Estimate) -> str:
     return f"{e.value:.2e} [{e.lower:.2e}, {e.upper:.2e}]"
 
@@ -287,6 +321,7 @@ def write_report(res: ScreenResult) -> Path:
                            "composition deviation": _fmt(s["ordering"]["max_rel_deviation"], 3)}
                           for s in space["selected"]])]
     md += md_section(ranked)
+    md += props_section(ranked)
     md += ["## Stages: what each removed and why", "",
            _md_table([{"stage": s.name, "in": s.n_in, "out": s.n_out, "wall time (s)": f"{s.seconds:.1f}"}
                       for s in res.stages]), ""]
