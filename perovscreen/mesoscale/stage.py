@@ -92,6 +92,7 @@ def run_mesoscale(record, params: MesoParams, bulk=None) -> MesoResult:
     return MesoResult(b, sig, ratio, eff.gb_resistance_share, b.value * eff.brick_layer, eff, source)
 
 
-MESOSCALE = Stage("mesoscale", 1, MesoParams, run_mesoscale,
+# v2: the FV solver now stops on the true (float64) residual with refinement, not on the recursive one
+MESOSCALE = Stage("mesoscale", 2, MesoParams, run_mesoscale,
                   help="polycrystal (pellet) conductivity from the bulk conductivity and a grain-boundary model",
                   resources=Resources(cores=1, memory_gb=1.0, walltime_min=10.0))
