@@ -21,7 +21,7 @@ def guarded(fn):
             return 2
         except KeyboardInterrupt:
             print("interrupted: finished results are in the store; rerun to continue", file=sys.stderr)
-            return 130
+            interrupt.exit_now(130)
     return run
 
 
