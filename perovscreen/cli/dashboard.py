@@ -16,6 +16,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--allow", action="append", default=[], metavar="DIR",
                    help="also show structure files under DIR (default: only inside the results folder)")
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for P(non-dominated)")
+    p.add_argument("--campaign", default=None, metavar="DIR",
+                   help="`learn run` folder to show at /campaign (default: campaign.json beside the store)")
     p.set_defaults(func=run)
     return p
 
@@ -26,7 +28,7 @@ def run(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: binding to {args.host}: the results become readable by anyone who can reach this "
               f"address (no authentication)", file=sys.stderr)
-    app = create_app(args.db, args.model or None, args.allow, args.draws)
+    app = create_app(args.db, args.model or None, args.allow, args.draws, args.campaign)
     if app.state.error:
         print(f"warning: {app.state.error} (the dashboard shows this message)", file=sys.stderr)
     print(f"perovscreen dashboard on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)

@@ -8,11 +8,13 @@ import urllib.parse
 from pathlib import Path
 
 import numpy as np
-from dash import Dash, Input, Output, dcc, html
-from flask import Response, abort
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from flask import Response, abort, send_file
 
 from perovscreen.dashboard.data import OBJECTIVES, StoreError, estimate, load_results, read_inside
 from perovscreen.dashboard.pareto import prob_non_dominated
+from perovscreen.dashboard.scripts import CARTESIAN, FULL_ON_3D, FULL_PLOTLY, DashboardApp, cartesian_ok
+from perovscreen.dashboard.views.campaign import campaign_page, campaign_summary
 from perovscreen.dashboard.views.common import error_page, interval, section
 from perovscreen.dashboard.views.funnel import funnel_view
 from perovscreen.dashboard.views.pareto_view import pareto_figure, pareto_view
@@ -24,11 +26,11 @@ ID_RE = re.compile(r"^/candidate/(.+)$")
 class AppState:
     """The loaded results plus lazily computed, cached extras (P(non-dominated), grids, SHAP, counterfactuals)."""
 
-    def __init__(self, db, model_path=None, allow=(), draws: int = 1000):
+    def __init__(self, db, model_path=None, allow=(), draws: int = 1000, campaign=None):
         self.db, self.allow, self.draws = Path(db), tuple(allow), draws
         self.error = None
         try:
-            self.res = load_results(db)
+            self.res = load_results(db, campaign)
         except StoreError as exc:
             self.res, self.error = None, str(exc)
         self._model_path = model_path
@@ -148,39 +150,51 @@ def main_page(st: AppState):
     keys = st.default_objectives()
     p = st.p_front(keys) if len(keys) >= 2 else None
     banner = [html.P(res.error, className="warning")] if res.error else []
-    camp = section("campaign", "Active-learning campaign",
-                   html.P(f"{len(res.campaigns)} campaign rows" if res.campaigns
-                          else "no active-learning campaign in this store"))
-    body = [pareto_view(res, keys)] if len(keys) >= 2 else [section("pareto", "Pareto front",
-                                                                    html.P("fewer than two objectives"))]
+    camp = campaign_summary(res)
+    body = ([pareto_view(res, keys, pareto_figure(res, keys, p))] if len(keys) >= 2
+            else [section("pareto", "Pareto front", html.P("fewer than two objectives"))])
     return html.Div(banner + body + [table_view(res, p, st.rows()), funnel_view(res), camp])
 
 
-def create_app(db, model=None, allow=(), draws: int = 1000) -> Dash:
-    st = AppState(db, model, allow, draws)
-    app = Dash(__name__, title="perovscreen dashboard", suppress_callback_exceptions=True,
-               assets_folder=str(Path(__file__).parent / "assets"), update_title=None)
+def create_app(db, model=None, allow=(), draws: int = 1000, campaign=None) -> Dash:
+    """The app for store `db`; `campaign`: a `learn run` folder (or its campaign.json) when it is not the
+    store's own folder (operator-given, like --allow: never taken from a URL)."""
+    st = AppState(db, model, allow, draws, campaign)
+    app = DashboardApp(__name__, title="perovscreen dashboard", suppress_callback_exceptions=True,
+                       assets_folder=str(Path(__file__).parent / "assets"), update_title=None)
     app.state = st
-    if st.res is not None and len(st.default_objectives()) >= 2:
-        st.p_front(st.default_objectives())  # warm: the first page needs it
-    app.layout = html.Div([dcc.Location(id="url"), html.H1("perovscreen results"),
-                           html.P(str(st.db.name), className="note"), html.Div(id="page")],
+    app.cartesian = cartesian_ok()
+    # the first page is built now, before the server accepts: P(non-dominated), table rows, Pareto figure; it
+    # is part of the initial layout, so the browser draws it without waiting for a callback
+    home = error_page(st.error) if st.error else main_page(st)
+    app.layout = html.Div([dcc.Location(id="url"), dcc.Store(id="shown", data="/"), html.H1("perovscreen results"),
+                           html.P(str(st.db.name), className="note"), html.Div(home, id="page")],
                           style={"fontFamily": "sans-serif", "margin": "0 2em"})
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"))
-    def route(path):
+    @app.callback(Output("page", "children"), Output("shown", "data"), Input("url", "pathname"), State("shown", "data"))
+    def route(path, shown):
+        """`shown`: the path whose page is in #page (the layout holds "/"): the first load of "/" sends nothing."""
+        path = path or "/"
         if st.error:
-            return error_page(st.error)
-        m = ID_RE.match(path or "/")
+            return error_page(st.error), path
+        if path == shown:
+            return no_update, no_update
+        if path == "/campaign":
+            return campaign_page(st.res), path
+        m = ID_RE.match(path)
         if m:
             from perovscreen.dashboard.views.candidate import candidate_page
 
-            return candidate_page(st, urllib.parse.unquote(m.group(1)))
-        return main_page(st)
+            return candidate_page(st, urllib.parse.unquote(m.group(1))), path
+        return home, path
+
+    app.clientside_callback(FULL_ON_3D % (app.config.requests_pathname_prefix + "_dash-component-suites/"
+                                          + FULL_PLOTLY), Output("plotly-bundle", "data"), Input("obj-z", "value"),
+                            prevent_initial_call=True)
 
     @app.callback(Output("pareto-graph", "figure"), Input("obj-x", "value"), Input("obj-y", "value"),
-                  Input("obj-z", "value"))
-    def pareto(x, y, z):
+                  Input("obj-z", "value"), Input("plotly-bundle", "data"), prevent_initial_call=True)
+    def pareto(x, y, z, _bundle):
         keys = [k for k in (x, y, z) if k]
         keys = list(dict.fromkeys(keys))
         if len(keys) < 2:
@@ -188,7 +202,8 @@ def create_app(db, model=None, allow=(), draws: int = 1000) -> Dash:
         return pareto_figure(st.res, keys, st.p_front(keys))
 
     @app.callback(Output("pareto-detail", "children"), Input("pareto-graph", "clickData"),
-                  Input("obj-x", "value"), Input("obj-y", "value"), Input("obj-z", "value"))
+                  Input("obj-x", "value"), Input("obj-y", "value"), Input("obj-z", "value"),
+                  prevent_initial_call=True)
     def detail(click, x, y, z):
         if not click or not click.get("points"):
             return html.P("click a point")
@@ -202,14 +217,22 @@ def create_app(db, model=None, allow=(), draws: int = 1000) -> Dash:
                                                                   **{"data-key": k})]) for k in keys]
         return html.Div([html.H4(c.id, id="detail-id"), html.P(c.formula), html.Table(rows, id="detail-table"),
                          html.P(f"P(non-dominated) {st.p_front(keys)[i]:.3f}; front {c.front}"),
-                         dcc.Link("open candidate page", href="/candidate/" + urllib.parse.quote(c.id, safe=""),
-                                  id="detail-link")], id="detail-panel")
+                         # a full page load: the candidate page's 3-D views need the full Plotly bundle
+                         html.A("open candidate page", href="/candidate/" + urllib.parse.quote(c.id, safe=""),
+                                id="detail-link")], id="detail-panel")
 
     @app.callback(Output("cand-table", "data"), Output("cand-table", "page_count"),
                   Input("cand-table", "page_current"), Input("cand-table", "page_size"),
-                  Input("cand-table", "sort_by"), Input("cand-table", "filter_query"))
+                  Input("cand-table", "sort_by"), Input("cand-table", "filter_query"),
+                  prevent_initial_call=True)
     def table_page(page, size, sort_by, query):
         return query_rows(st.rows(), query, sort_by, page or 0, size or 20)
+
+    @app.server.route("/_perovscreen/plotly-cartesian.min.js")
+    def cartesian_plotly():
+        if not app.cartesian:
+            abort(404)
+        return send_file(CARTESIAN, mimetype="text/javascript", max_age=86400)
 
     @app.server.route("/download/<path:name>")
     def download(name):

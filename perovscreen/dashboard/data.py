@@ -84,7 +84,8 @@ class Results:
     config: dict = field(default_factory=dict)
     run_info: dict = field(default_factory=dict)  # id -> {stage: {params, provenance, seconds}}
     records: dict = field(default_factory=dict)  # id -> intake record
-    campaigns: list = field(default_factory=list)
+    campaign: dict | None = None  # the `learn run` campaign beside the store (campaign.json), read-only
+    campaign_error: str | None = None
     ranking_file: bool = False
     error: str | None = None
     _arrays: dict = field(default_factory=dict, repr=False)
@@ -136,16 +137,19 @@ def connect_ro(db: str | Path) -> sqlite3.Connection:
     return con
 
 
-def load_results(db: str | Path) -> Results:
-    """Load the store (and ranking.json beside it). Raises StoreError with a clear message."""
+def load_results(db: str | Path, campaign: str | Path | None = None) -> Results:
+    """Load the store (and ranking.json and the `learn run` campaign.json beside it, or the campaign folder or
+    file `campaign` the operator names). Raises StoreError with a clear message."""
     path = Path(db).resolve()
     con = connect_ro(path)
     try:
-        return _load(con, path)
+        res = _load(con, path)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{db} could not be read as a perovscreen results store ({exc})") from None
     finally:
         con.close()
+    _attach_campaign(res, campaign)
+    return res
 
 
 def _load(con: sqlite3.Connection, path: Path) -> Results:
@@ -200,9 +204,6 @@ def _load(con: sqlite3.Connection, path: Path) -> Results:
     _attach_ranking(res)
     for c in res.candidates:
         res.status.setdefault(c.id, "in store")
-    if "campaigns" in tables:  # the active-learning campaigns, once that issue lands
-        res.campaigns = [dict(zip([d[0] for d in cur.description], row))
-                         for cur in [con.execute("SELECT * FROM campaigns")] for row in cur.fetchall()]
     return res
 
 
@@ -283,3 +284,76 @@ def read_inside(res: Results, cid: str, allowed=()) -> str | None:
     if not want or hashlib.sha256(data).hexdigest() != want:
         return None
     return data.decode("utf-8", "replace")
+
+
+# ---- the active-learning campaign (`perovscreen learn run`) ----------------------------------------------
+CAMPAIGN = "campaign.json"
+CAMPAIGN_MAX_BYTES = 64 << 20
+# fidelity (stage) -> what it measures; the campaign stores stage names only (learn/live.py labels them alike)
+FIDELITY_LABELS = {"bvse": "BVSE barrier (eV)", "ml": "ML log10 sigma", "stability": "E_hull (eV/atom)",
+                   "md": "MD log10 sigma(300 K)"}
+
+
+def _attach_campaign(res: Results, where=None) -> None:
+    """res.campaign = the state `learn run` saves (<out>/campaign.json, beside its store by default), or
+    res.campaign_error = why it cannot be shown. Only this one file is read, never a path from a URL."""
+    f = Path(where) if where else res.folder / CAMPAIGN
+    if f.is_dir():
+        f = f / CAMPAIGN
+    if not f.is_file():
+        if where:
+            res.campaign_error = f"no campaign state at {where} (perovscreen learn run writes <out>/{CAMPAIGN})"
+        return
+    try:
+        if f.stat().st_size > CAMPAIGN_MAX_BYTES:
+            raise ValueError(f"over {CAMPAIGN_MAX_BYTES >> 20} MB")
+        state = json.loads(f.read_text())
+        for k in ("objectives", "candidates", "cycles"):
+            if not isinstance(state.get(k), list):
+                raise ValueError(f"no '{k}' list")
+    except (OSError, ValueError) as exc:
+        res.campaign_error = f"{f.name} beside the store is not a `learn run` campaign state ({exc})"
+        return
+    res.campaign = state
+
+
+def campaign_picks(state: dict) -> list[dict]:
+    """Every pick in query order: {cycle, query (1-based, calculations that returned a value), id, formula,
+    acquisition, policy, predicted {fid: (mean, std)}, observed {fid: value}, status, error}."""
+    out, q = [], 0
+    for cyc in state["cycles"]:
+        for p in cyc.get("picks") or []:
+            ok = p.get("status") == "ok"
+            q += ok
+            pred = {n: (v.get("mean"), v.get("std")) for n, v in (p.get("predicted") or {}).items() if v}
+            out.append({"cycle": cyc.get("cycle"), "query": q if ok else None, "id": p.get("id"),
+                        "formula": p.get("formula"), "acquisition": p.get("acquisition"),
+                        "policy": p.get("policy"), "predicted": pred, "observed": p.get("observed") or {},
+                        "status": p.get("status", ""), "error": p.get("error")})
+    return out
+
+
+def campaign_top(state: dict, picks=None) -> tuple[list[int], int, str]:
+    """The found-vs-queries curve: after each successful query, how many of the campaign's best measured
+    candidates had been found. Best = the k best measured values (one objective; k = a quarter of the
+    measured, 1 to 10) or the non-dominated measured candidates (two objectives). Returns (found after
+    query 1..n, k, what k is)."""
+    from perovscreen.learn.report import _directions
+
+    picks = campaign_picks(state) if picks is None else picks
+    names, up = state["objectives"], _directions(state)
+    done = [p for p in picks if p["query"] and all(n in p["observed"] for n in names)]
+    if not done:
+        return [], 0, "nothing measured yet"
+    v = np.array([[p["observed"][n] * (-1 if up[n] else 1) for n in names] for p in done], float)  # minimise
+    if len(names) == 1:
+        k = int(min(10, max(1, len(done) // 4)))
+        top = set(np.argsort(v[:, 0], kind="stable")[:k].tolist())
+        what = f"the {k} best measured {FIDELITY_LABELS.get(names[0], names[0])}"
+    else:
+        from perovscreen.dashboard.pareto import non_dominated
+
+        top = set(np.flatnonzero(non_dominated(v)).tolist())
+        k = len(top)
+        what = f"the {k} non-dominated measured candidates"
+    return np.cumsum([i in top for i in range(len(done))]).tolist(), k, what

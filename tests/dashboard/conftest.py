@@ -65,6 +65,15 @@ def browser():
         b.close()
 
 
+@pytest.fixture()
+def page(browser):
+    """A fresh browser context (empty cache) and page."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

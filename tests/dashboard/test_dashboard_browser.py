@@ -1,8 +1,7 @@
 """The dashboard in a real browser (Debian Chromium driven by Playwright); screenshots go to artefacts/."""
 import json
+import os
 import time
-
-import pytest
 
 from perovscreen.core.results import Estimate
 from perovscreen.dashboard.views.common import interval
@@ -11,14 +10,6 @@ from conftest import start_server, stop_server
 from synthetic import synthetic_store
 
 SECTIONS = ("structure", "ml", "shap", "counterfactual", "stability", "md", "neb", "provenance", "downloads")
-
-
-@pytest.fixture()
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
 
 
 def test_click_a_pareto_point_shows_its_id_and_interval(page, server, results, artefacts):
@@ -46,6 +37,19 @@ def test_click_a_pareto_point_shows_its_id_and_interval(page, server, results, a
         assert got == want, (cid, got, want)
     assert seen == set(ranked)
     page.screenshot(path=str(artefacts / "pareto.png"), full_page=True)
+
+
+def test_a_third_objective_draws_a_3d_front(page, server, artefacts):
+    """The first page loads plotly.js's cartesian bundle; choosing z loads the full one and draws the 3-D view."""
+    page.goto(server + "/")
+    page.wait_for_selector("#pareto-graph .scatterlayer .point", timeout=30000)
+    assert page.evaluate("window.perovscreenPlotly") == "cartesian"
+    page.locator("#obj-z").click()
+    page.locator(".dash-dropdown-option", has_text="ML Ea").first.click()
+    page.wait_for_selector("#pareto-graph .gl-container canvas", state="attached", timeout=30000)
+    assert page.evaluate("window.perovscreenPlotly") == "full"
+    assert page.evaluate("document.querySelector('#pareto-graph .js-plotly-plot').data[0].type") == "scatter3d"
+    page.screenshot(path=str(artefacts / "pareto-3d.png"), full_page=True)
 
 
 def test_a_filter_narrows_the_table(page, server, artefacts):
@@ -77,20 +81,31 @@ def test_candidate_page_renders_every_section(page, server, artefacts):
     assert "substitution" in page.inner_text("#sec-counterfactual")
 
 
+# Target: the first page <= 2 s cold. The assertion is looser (COLD_BOUND) because the test runs on a shared
+# 2-core CI machine: measured 1.25-2.4 s cold at load average 8-10 on this 2-core box (was 2.4-2.9 s before).
+COLD_BOUND = 3.5
+
+
 def test_first_page_with_ten_thousand_candidates(page, tmp_path_factory, artefacts):
+    """Cold: server just started, empty browser cache, navigation until a table cell and the Pareto plot's
+    colour bar are drawn. The page arrives in the initial layout (no callback before drawing), with one page
+    of table rows, and draws with plotly.js's cartesian bundle."""
     db = synthetic_store(tmp_path_factory.mktemp("big") / "perovscreen.db")
     proc, url = start_server(db)
     try:
         times = []
-        for _ in range(2):  # cold (scripts parsed for the first time), then with the browser's cache
+        for _ in range(2):  # cold (fresh context: nothing cached), then with the browser's cache
             t0 = time.perf_counter()
             page.goto(url + "/")
             page.wait_for_selector("#cand-table td[data-dash-column='id']", timeout=30000)
             page.wait_for_selector("#pareto-graph .colorbar", state="attached", timeout=30000)
             times.append(time.perf_counter() - t0)
-        print(f"first page, 10^4 candidates: cold {times[0]:.2f} s, cached {times[1]:.2f} s")
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"first page, 10^4 candidates: cold {times[0]:.2f} s, cached {times[1]:.2f} s (load average {load})")
         page.screenshot(path=str(artefacts / "pareto-10k.png"))
-        assert times[1] <= 2.0 and times[0] <= 6.0  # cold: loaded machine, 2 cores
+        assert page.evaluate("window.perovscreenPlotly") == "cartesian"
+        assert page.locator("#cand-table td[data-dash-column='id']").count() == 20
+        assert times[0] <= COLD_BOUND and times[1] <= 2.0
         page.locator("#cand-table th[data-dash-column='formula'] input").first.click()
         page.keyboard.type("Sr")
         page.keyboard.press("Enter")

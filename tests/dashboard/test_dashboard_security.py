@@ -12,8 +12,10 @@ def _layout_text(app, path="/"):
     c = app.server.test_client()
     assert c.get("/").status_code == 200
     r = c.post("/_dash-update-component", json={
-        "output": "page.children", "outputs": {"id": "page", "property": "children"},
-        "inputs": [{"id": "url", "property": "pathname", "value": path}], "changedPropIds": ["url.pathname"]})
+        "output": "..page.children...shown.data..",
+        "outputs": [{"id": "page", "property": "children"}, {"id": "shown", "property": "data"}],
+        "inputs": [{"id": "url", "property": "pathname", "value": path}],
+        "state": [{"id": "shown", "property": "data", "value": None}], "changedPropIds": ["url.pathname"]})
     assert r.status_code == 200
     return r.get_data(as_text=True)
 
