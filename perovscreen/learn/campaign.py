@@ -11,7 +11,8 @@ Beyond one maximised objective:
   `ehvi` policy (Monte Carlo expected hypervolume improvement, learn/pareto.py);
 - `aux` [N, F]: cheap-fidelity values per candidate (NaN = not computed): appended to the descriptors
   of the surrogates (a stacked multi-fidelity model); unknown entries are imputed by a forest on the
-  descriptors, fitted on the known ones;
+  descriptors, fitted on the known ones; the `mfgp` surrogate takes them as lower-fidelity observations
+  instead (nothing imputed);
 - `cost` [N]: the expected cost of labelling each candidate, read by the cost-aware `eipc` policy and by
   the bandit's reward (improvement per cost);
 - `failed`: candidates whose calculation failed are never proposed again.
@@ -47,6 +48,7 @@ class Campaign:
         self.noise = None if noise is None else np.asarray(noise, float)
         self.truth = truth                       # only the oracle policy reads it
         self.aux = None if aux is None else np.asarray(aux, float).reshape(len(self.X), -1)
+        self.aux_same_scale = None               # mfgp: per aux column, measured in the target's units
         self.cost = None if cost is None else np.asarray(cost, float)
         self.rng = np.random.default_rng(seed)
         self.labelled: list[int] = []
@@ -94,9 +96,14 @@ class Campaign:
                 m.prepare(self.X)
             self._prepared = True
         if self.aux is not None:
-            cols = self._aux_columns()
+            stacked = [m for m in self.models if not getattr(m, "multi_fidelity", False)]
+            cols = self._aux_columns() if stacked else None
             for m in self.models:
-                m.set_extra(cols)
+                if m in stacked:
+                    m.set_extra(cols)
+                else:
+                    m.set_low(self.aux, self.aux_same_scale)   # cheap values as lower-fidelity data
+
         idx = np.asarray(self.labelled)
         noise = self.noise[idx] if self.noise is not None else None
         Y = np.asarray(self.values, float).reshape(len(idx), self.objectives)

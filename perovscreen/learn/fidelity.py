@@ -11,7 +11,17 @@ with a cost per evaluation (CPU-seconds). Strategies, all charged for every eval
   for the next, then the target in the order of the last cheap fidelity; no model;
 - `bandit`: UCB1 over arms {target with greedy, EI, Thompson} + {each cheap fidelity on a batch of the
   most promising candidates that lack it}; the reward of a pull is the rise of the top-k posterior
-  (mean of the k best values, observed where labelled, posterior mean elsewhere) per CPU-hour spent.
+  (mean of the k best values, observed where labelled, posterior mean elsewhere) per CPU-hour spent;
+- `kg`: the acquisition picks (candidate, fidelity) pairs by expected gain in target units per unit cost,
+  under the BoTorch multi-fidelity GP (learn/mfgp.py). A cheap pair's gain is its discrete knowledge
+  gradient (misoKG: Poloczek, Wang & Frazier, NeurIPS 2017; discrete KG: Frazier, Powell & Dayanik,
+  INFORMS J. Comput. 21, 599 (2009)): KG(i, f) = E[max_j mu'_j] - max_j mu_j, the expected rise of the
+  best target-fidelity posterior mean over the pool once candidate i is measured at fidelity f. A target
+  pair's gain is its expected improvement over the best *measured* target value (what a campaign is
+  scored on: with the target scored by KG too, the policy declines to measure a candidate it is already
+  sure of, and its best measured value lags; 7-seed Branin, regret per cost 4.2 vs 3.5 for target-only).
+  A step measures the best pair's fidelity on the top pairs of that fidelity (`batch` target
+  evaluations, or a cheap batch costing a tenth of a target batch).
 
 Each run records the best target found and the surrogate's RMSE over the pool against the cumulative cost.
 """
@@ -23,10 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from perovscreen.core.errors import InputError
-from perovscreen.learn.acquisition import UCB1Bandit, top_q
+from perovscreen.learn.acquisition import UCB1Bandit, expected_improvement, top_q
 from perovscreen.learn.campaign import Campaign
 
-STRATEGIES = ("single", "stacked", "funnel", "bandit")
+STRATEGIES = ("single", "stacked", "funnel", "bandit", "kg")
+KG_NODES = 32      # normal quantiles over which E[max_j mu'_j] is averaged
 BANDIT_ACQ = ("greedy", "ei", "thompson")
 
 
@@ -36,6 +47,7 @@ class MFProblem:
     Y: np.ndarray            # [N, F], maximised, target last
     cost: np.ndarray         # [F] CPU-seconds per evaluation
     names: list
+    same_scale: list | None = None    # per cheap fidelity: in the target's units (the mfgp leaves it as is)
 
     def __post_init__(self):
         self.Y = np.asarray(self.Y, float).reshape(len(self.X), -1)
@@ -60,7 +72,8 @@ def augmented_branin(n: int = 400, fidelities=(0.0, 1.0), costs=(0.01, 1.0), see
         f = (x[:, 1] - b * x[:, 0] ** 2 + 5 * x[:, 0] / math.pi - 6) ** 2 \
             + 10 * (1 - 1 / (8 * math.pi)) * np.cos(x[:, 0]) + 10
         cols.append(-f)
-    return MFProblem(x, np.stack(cols, 1), np.asarray(costs, float), [f"s={s:g}" for s in fidelities])
+    return MFProblem(x, np.stack(cols, 1), np.asarray(costs, float), [f"s={s:g}" for s in fidelities],
+                     [True] * (len(fidelities) - 1))
 
 
 @dataclass
@@ -82,6 +95,11 @@ class Trace:
     def best_at(self, cost: float) -> float:
         vals = [b for c, b in zip(self.cost, self.best) if c <= cost + 1e-12]
         return vals[-1] if vals else -math.inf
+
+    def regret_per_cost(self, best: float, lo: float, hi: float, n: int = 50) -> float:
+        """Mean simple regret (best - best found) over an even grid of costs in [lo, hi]: the area under
+        the regret-vs-cost curve per unit cost (lower = better at every budget in the range)."""
+        return float(np.mean([best - self.best_at(c) for c in np.linspace(lo, hi, n)]))
 
 
 class _Run:
@@ -136,6 +154,8 @@ def run_strategy(p: MFProblem, strategy: str, budget: float, batch: int = 5, ini
                 break
             r.target(c, alive[s:s + batch])
         return r.trace
+    if strategy == "kg":
+        return _run_kg(r, p, budget, batch, init, seed)
     stacked = strategy in ("stacked", "bandit")
     c = Campaign(p.X, "greedy" if strategy == "bandit" else policy, surrogate, seed=seed,
                  aux=r.aux if stacked and n_cheap else None)
@@ -174,8 +194,54 @@ def run_strategy(p: MFProblem, strategy: str, budget: float, batch: int = 5, ini
                 arm = None
                 continue
             mean, std = c.predict()
-            n = max(batch, int(round(batch * p.cost[-1] / max(p.cost[f], 1e-12) / 10)))
-            r.cheap(f, top_q(mean[:, 0] + 2.0 * std[:, 0], lacking, n, r.rng))
+            r.cheap(f, top_q(mean[:, 0] + 2.0 * std[:, 0], lacking, _cheap_batch(p, f, batch), r.rng))
+    return r.trace
+
+
+def _cheap_batch(p: MFProblem, f: int, batch: int) -> int:
+    """Candidates per cheap step: a batch costing a tenth of a target batch (at least `batch`)."""
+    return max(batch, int(round(batch * p.cost[-1] / max(p.cost[f], 1e-12) / 10)))
+
+
+def knowledge_gradient(mean, cov, noise, n_nodes: int = KG_NODES, chunk: int = 64) -> np.ndarray:
+    """Discrete KG of every pair p of a joint Gaussian posterior whose last N entries are the target
+    fidelity over the pool: KG(p) = E_Z[max_j (mu_j + s_j(p) Z)] - max_j mu_j with
+    s_j(p) = cov[j, p] / sqrt(cov[p, p] + noise_p), Z ~ N(0, 1) averaged over `n_nodes` quantiles."""
+    from scipy.stats import norm
+
+    N = len(mean) // len(noise)
+    mu = mean[-N:]
+    s = cov[-N:] / np.sqrt(np.clip(np.diag(cov) + np.repeat(noise, N), 1e-18, None))      # [N, P]
+    z = norm.ppf((np.arange(n_nodes) + 0.5) / n_nodes)
+    kg = np.empty(s.shape[1])
+    for a in range(0, s.shape[1], chunk):
+        v = mu[:, None, None] + s[:, a:a + chunk, None] * z                                   # [N, c, K]
+        kg[a:a + chunk] = v.max(0).mean(-1)
+    return np.maximum(kg - mu.max(), 0.0)
+
+
+def _run_kg(r: _Run, p: MFProblem, budget: float, batch: int, init: int, seed: int) -> Trace:
+    """The cost-aware multi-fidelity KG strategy (module docstring)."""
+    N, F = len(p.X), p.Y.shape[1]
+    c = Campaign(p.X, "greedy", "mfgp", seed=seed, aux=r.aux if F > 1 else None)
+    c.aux_same_scale = p.same_scale
+    r.target(c, np.random.default_rng([seed, 1]).choice(N, init, replace=False))
+    while r.total < budget and c.free.any():
+        c.fit()
+        r.rmse(c)
+        mean, cov, noise = c.models[0].joint()
+        gain = knowledge_gradient(mean, cov, noise)              # cheap pairs: value of information
+        gain[-N:] = expected_improvement(mean[-N:], np.sqrt(np.clip(np.diag(cov)[-N:], 0, None)), r.best)
+        allowed = np.concatenate([~np.isfinite(r.aux[:, f]) for f in range(F - 1)] + [c.free])
+        value = np.where(allowed, gain / np.repeat(p.cost, N), -np.inf)
+        f = int(np.argmax(value + 1e-12 * r.rng.random(len(value)))) // N
+        score = value[f * N:(f + 1) * N]
+        ok = np.isfinite(score)
+        r.trace.arms.append(f"kg:{p.names[f]}")
+        if f == F - 1:
+            r.target(c, top_q(score, ok, batch, r.rng))
+        else:
+            r.cheap(f, top_q(score, ok, _cheap_batch(p, f, batch), r.rng))
     return r.trace
 
 

@@ -3,7 +3,8 @@
 Each cycle fits the surrogates on everything known, scores the candidates, picks a batch, runs the
 objective stages on it through the batch runner (so local/Ray executors and content-addressed resume
 come for free), records the results and refits. Cheap fidelities (BVSE barrier, ML log10 sigma) run on
-every candidate once and enter the surrogates as inputs (stacked multi-fidelity, learn/campaign.py).
+every candidate once and enter the surrogates as inputs (stacked multi-fidelity, learn/campaign.py), or,
+with `--surrogate mfgp`, as lower-fidelity observations of a BoTorch multi-fidelity GP (learn/mfgp.py).
 
 The campaign folder holds `campaign.json` (settings, candidates, the Campaign state, every pick with its
 acquisition value and the prediction made before the calculation, per-fidelity CPU-seconds), the store
@@ -32,6 +33,7 @@ from perovscreen.core.errors import InputError
 from perovscreen.jobs.runner import INGEST, RunOptions, execute_batch
 from perovscreen.jobs.stage import Stage, make_params, param
 from perovscreen.learn.campaign import Campaign
+from perovscreen.learn.surrogates import SURROGATES
 
 STATE = "campaign.json"
 
@@ -48,7 +50,8 @@ class LearnParams:
                        "(comma-separated; 'none' for none)")
     policy: str = param("", "acquisition: ei, greedy, ucb, thompson, eipc (EI per expected CPU-second), bandit; "
                         "ehvi for two objectives (default: ei, or ehvi)")
-    surrogate: str = param("forest", "surrogate model", choices=("forest", "gp"))
+    surrogate: str = param("forest", "surrogate model (mfgp: BoTorch multi-fidelity GP, cheap fidelities as "
+                           "lower-fidelity data)", choices=SURROGATES)
     seed: int = param(0, "random seed")
     pool: int = param(24, "candidates built from --space (the best by the composition model)", minimum=1)
     config: str = param("", "funnel TOML whose stage sections set the stage parameters", science=False,
@@ -272,6 +275,7 @@ def run_campaign(paths=(), space=None, params: LearnParams | None = None, opts: 
             state["pending"] = pending
             save_state(out, state)       # the picks are fixed before any calculation runs
         c = Campaign.from_state(pending["campaign"], X, aux=aux if cheap else None, cost=_cost(state, obj_names))
+        c.aux_same_scale = _same_scale(cheap, obj_names, p)
         say(f"cycle {pending['cycle']}: " + ", ".join(f"{x['id']}" for x in pending["picks"]))
         chosen = [cands[x["index"]] for x in pending["picks"]]
         results = {n: measure(fids[n], chosen, opts) for n in obj_names}
@@ -319,9 +323,18 @@ def _config(p: LearnParams) -> dict:
 def _campaign(state, X, aux, policy, p: LearnParams, n_obj: int, fids, obj_names) -> Campaign:
     cost = _cost(state, obj_names)
     if state["campaign"] is None:
-        return Campaign(X, policy, p.surrogate, seed=p.seed, objectives=n_obj,
-                        aux=aux if aux.shape[1] else None, cost=cost)
-    return Campaign.from_state(state["campaign"], X, aux=aux if aux.shape[1] else None, cost=cost)
+        c = Campaign(X, policy, p.surrogate, seed=p.seed, objectives=n_obj,
+                     aux=aux if aux.shape[1] else None, cost=cost)
+    else:
+        c = Campaign.from_state(state["campaign"], X, aux=aux if aux.shape[1] else None, cost=cost)
+    c.aux_same_scale = _same_scale(state["cheap"], obj_names, p)
+    return c
+
+
+def _same_scale(cheap, obj_names, p: LearnParams) -> list[bool]:
+    """mfgp: the ML log10 sigma is the MD log10 sigma at a lower fidelity, in the same units; other cheap
+    fidelities (BVSE barrier) are calibrated onto the target's scale."""
+    return [n == "ml" and list(obj_names) == [p.sigma_from] != ["ml"] for n in cheap]
 
 
 def _cost(state, obj_names) -> np.ndarray:

@@ -8,6 +8,7 @@ target from the first query (no seed set: it is the exact upper bound, K queries
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -112,10 +113,17 @@ def run_campaign(oracle: Oracle, policy: str, p: ReplayParams, s: int) -> tuple[
     return c.labelled[:p.budget], c.arms
 
 
+_ORACLE: list = []      # a worker process's copy of the oracle (sent once per worker, not once per task)
+
+
+def _init_worker(oracle: Oracle) -> None:
+    _ORACLE[:] = [oracle]
+
+
 def _task(args):
     oracle, policy, p, s = args
     t = time.perf_counter()
-    order, arms = run_campaign(oracle, policy, p, s)
+    order, arms = run_campaign(oracle if oracle is not None else _ORACLE[0], policy, p, s)
     return policy, s, order, arms, time.perf_counter() - t
 
 
@@ -154,8 +162,10 @@ def run_replay(oracle: Oracle, params: ReplayParams | None = None, progress=None
     tasks = [(oracle, pol, p, s) for pol in policies for s in range(p.seeds)]
     secs = {pol: 0.0 for pol in policies}
     if p.jobs > 1:
-        with ProcessPoolExecutor(p.jobs) as ex:
-            outs = list(ex.map(_task, tasks, chunksize=1))
+        # spawned workers: forking a parent that already runs OpenMP/numba threads (the featuriser) aborts
+        with ProcessPoolExecutor(p.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(oracle,)) as ex:
+            outs = list(ex.map(_task, [(None, *t[1:]) for t in tasks], chunksize=1))
     else:
         outs = []
         for pol in policies:

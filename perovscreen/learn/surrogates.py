@@ -9,6 +9,8 @@
   environment, so this is scikit-learn's GaussianProcessRegressor; hyper-parameters are re-optimised
   every `refit_every` fits, warm-started from the previous optimum, and only the cheap Cholesky solve
   runs in between.
+- `mfgp`: BoTorch's multi-fidelity GP with the cheap fidelities as lower-fidelity observations
+  (learn/mfgp.py).
 
 A surrogate is `prepare(X_pool)` once, then `fit(idx, y, noise)` on labelled pool indices and
 `predict()` -> (mean, std) over the whole pool. `state()` is what a resumed campaign needs to warm-start.
@@ -21,18 +23,10 @@ import warnings
 import numpy as np
 
 from perovscreen.core.errors import InputError
+from perovscreen.learn.inputs import clean as _clean
+from perovscreen.learn.inputs import pca_inputs
 
-SURROGATES = ("forest", "gp")
-
-
-def _clean(X: np.ndarray) -> np.ndarray:
-    """NaN -> column median; constant columns dropped."""
-    X = np.array(X, dtype=np.float64)
-    if np.isnan(X).any():
-        med = np.nanmedian(np.where(np.isnan(X).all(0), 0.0, X), axis=0) if X.size else 0.0
-        X = np.where(np.isnan(X), med, X)
-    keep = X.std(0) > 1e-12
-    return X[:, keep] if keep.any() else X[:, :1]
+SURROGATES = ("forest", "gp", "mfgp")
 
 
 def _standard(cols) -> np.ndarray:
@@ -112,13 +106,7 @@ class GPSurrogate:
         self._fits = 0
 
     def prepare(self, X_pool: np.ndarray) -> None:
-        X = _clean(X_pool)
-        X = (X - X.mean(0)) / X.std(0)
-        # the pool is known in advance: an unsupervised PCA on it is fair game
-        U, S, _ = np.linalg.svd(X - X.mean(0), full_matrices=False)
-        k = min(self.dims, X.shape[1], X.shape[0])
-        Z = U[:, :k] * S[:k]
-        self.Z = self.base = Z / Z.std(0).clip(1e-12)
+        self.Z = self.base = pca_inputs(X_pool, self.dims)
 
     def set_extra(self, cols) -> None:
         """Append standardised columns (cheap-fidelity values) to the PCA inputs: a GP on [x, f_cheap(x)]
@@ -183,4 +171,8 @@ def make_surrogate(name: str, seed: int = 0):
         return ForestSurrogate(seed=seed)
     if name == "gp":
         return GPSurrogate(seed=seed)
+    if name == "mfgp":
+        from perovscreen.learn.mfgp import MFGPSurrogate
+
+        return MFGPSurrogate(seed=seed)
     raise InputError(f"unknown surrogate {name!r} (use {' or '.join(SURROGATES)})")

@@ -111,3 +111,13 @@ def test_heteroscedastic_noise_reaches_the_gp():
     g2.fit(np.arange(20), y[:20], loud)
     _, s_loud = g2.predict()
     assert s_loud[:10].mean() > 1.5 * s_quiet[:10].mean()
+
+
+def test_replay_in_two_processes_matches_one(hartmann_oracle):
+    """Seeds run in spawned worker processes (the parent already runs OpenMP threads: fork would abort);
+    every campaign is seeded by (seed, policy), so the query orders are the same as in one process."""
+    kw = dict(budget=25, batch=5, seeds=2, init=10, policies="random,greedy")
+    one = run_replay(hartmann_oracle, **kw)
+    two = run_replay(hartmann_oracle, jobs=2, **kw)
+    for a, b in zip(one.policies, two.policies):
+        assert a.orders == b.orders

@@ -112,3 +112,13 @@ def test_other_settings_need_another_folder(cifs, tmp_path):
     _run(cifs, tmp_path, 1)
     with pytest.raises(InputError, match="other settings"):
         _run(cifs, tmp_path, 2, seed=3)
+
+
+def test_mfgp_surrogate_in_a_live_campaign(cifs, tmp_path):
+    """`--surrogate mfgp`: the cheap fidelity enters BoTorch's multi-fidelity GP as lower-fidelity data
+    (another quantity than the objective: calibrated onto its scale); picks carry predictions."""
+    s = _run(cifs, tmp_path, 2, surrogate="mfgp")
+    picks = [p for c in s["cycles"] for p in c["picks"]]
+    assert len({p["id"] for p in picks}) == 6
+    assert all(p["predicted"]["stability"]["std"] > 0 for p in s["cycles"][1]["picks"])
+    assert s["campaign"]["models"][0]["hyper"]                    # warm start kept for the next run
