@@ -45,7 +45,7 @@ def per_seed(records, method, target="log10_sigma"):
 def summarise(records) -> dict:
     base = per_seed(records, "magpie_rf")
     res = {}
-    for method in ("mean", "magpie_rf", "model"):
+    for method in ("mean", "median", "magpie_rf", "model"):
         ps = per_seed(records, method)
         mae = np.array([v[0] for v in ps.values()])
         diff = np.array([ps[s][0] - base[s][0] for s in ps])
@@ -87,6 +87,7 @@ def main(argv=None) -> int:
             print(f"{name:<10}{split:<12} model {m['mae_mean']:.3f}+-{m['mae_sd_seeds']:.3f}  magpie_rf "
                   f"{b['mae_mean']:.3f}+-{b['mae_sd_seeds']:.3f}  diff {m['diff_vs_magpie_rf']:+.3f}+-"
                   f"{m['diff_sd_seeds']:.3f}  cov90 {m['coverage90']:.3f}  mean {s['mean']['mae_mean']:.3f}  "
+                  f"median {s['median']['mae_mean']:.3f}  "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(report, indent=1, default=str))

@@ -12,17 +12,19 @@ import numpy as np
 from perovscreen.features.composition import MAGPIE_NAMES
 from perovscreen.ml.cv import grouped_folds, metrics, summarize
 from perovscreen.ml.dataset import TrainingTable
-from perovscreen.ml.model import PropertyModel, make_estimator
+from perovscreen.features.formula import encode_formulas
+from perovscreen.ml.model import SHRINK, PropertyModel, make_estimator
 
 BASELINE_TREES = 500  # plain magpie + RF baseline: scikit-learn defaults except 500 trees (issue 13)
 
 
 def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, seed, kind, multi_output,
-                 n_estimators, inner_splits, groups, grid=None):
+                 n_estimators, inner_splits, groups, grid=None, shrink=SHRINK):
     """{target: (value, lower|None, upper|None)} on rows te."""
     Y = table.Y
-    if method == "mean":
-        return {t: (np.full(len(te), np.nanmean(Y[t].to_numpy()[tr])), None, None) for t in targets}
+    if method in ("mean", "median"):  # the best constants under squared and absolute error
+        stat = np.nanmean if method == "mean" else np.nanmedian
+        return {t: (np.full(len(te), stat(Y[t].to_numpy()[tr])), None, None) for t in targets}
     if method == "magpie_rf":
         out = {}
         Xm = table.X[list(MAGPIE_NAMES)].to_numpy(np.float32)
@@ -32,14 +34,17 @@ def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, s
             est = make_estimator("rf", {}, seed, BASELINE_TREES).fit(Xm[tr][ok], y[ok])
             out[t] = (est.predict(Xm[te]), None, None)
         return out
-    m = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, inner_splits=inner_splits, grid=grid)
-    m.fit(table.X.iloc[tr], Y.iloc[tr], groups[tr], targets, multi_output=multi_output)
-    return m.predict_arrays(table.X.iloc[te])
+    m = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, inner_splits=inner_splits, grid=grid,
+                      shrink=shrink)
+    z, a = encode_formulas(table.formulas)
+    m.fit(table.X.iloc[tr], Y.iloc[tr], groups[tr], targets, multi_output=multi_output, compositions=(z[tr], a[tr]))
+    return m.predict_arrays(table.X.iloc[te], (z[te], a[te]))
 
 
-def cross_validate(table: TrainingTable, targets, features, kind: str = "rf", methods=("mean", "magpie_rf", "model"),
+def cross_validate(table: TrainingTable, targets, features, kind: str = "rf", methods=("mean", "median", "magpie_rf", "model"),
                    seeds=(0,), n_splits: int = 5, multi_output: bool = False, n_estimators: int | None = None,
-                   inner_splits: int = 5, progress=None, split: str = "composition", grid=None) -> dict:
+                   inner_splits: int = 5, progress=None, split: str = "composition", grid=None,
+                   shrink: float | None = SHRINK) -> dict:
     """Returns {"folds": per-fold records, "summary": {method: {target: metric summaries}},
     "oof": {method: {target: (y, yhat) of seed 0}}}. `split`: 'composition' (easy) or 'cluster' (hard,
     leave-cluster-out); the model's inner CV uses the same grouping, so model selection sees the same
@@ -51,7 +56,7 @@ def cross_validate(table: TrainingTable, targets, features, kind: str = "rf", me
             te = te[table.evaluate[te]]
             for method in methods:
                 pred = _fit_predict(method, table, tr, te, targets, features, seed, kind, multi_output,
-                                    n_estimators, inner_splits, groups, grid)
+                                    n_estimators, inner_splits, groups, grid, shrink)
                 for t in targets:
                     v, lo, hi = pred[t]
                     y = table.Y[t].to_numpy()[te]

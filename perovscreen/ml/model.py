@@ -16,7 +16,9 @@ import numpy as np
 from perovscreen.core.errors import InputError, ModelError
 from perovscreen.core.results import Estimate, Result
 from perovscreen.ml import conformal
-from perovscreen.ml.cv import grouped_folds
+from perovscreen.features.formula import encode_formulas
+from perovscreen.ml.cv import NEAR_DUPLICATE_L1 as TOL, grouped_folds
+from perovscreen.ml.domain import fraction_matrix, near_duplicates
 from perovscreen.ml.forest import forest_predict
 
 FORMAT = "perovscreen.ml.PropertyModel/1"
@@ -28,9 +30,17 @@ DEFAULT_TREES = {"rf": 100, "gbm": 400}  # rf: 100 trees keep 10^6 predictions w
 INNER_TREES = 100  # forest size during inner-CV tuning and calibration
 # `aggregate` (rf only) is not an estimator parameter: the forest's output is the mean or the median over
 # its trees (the median minimises absolute error; log-conductivity errors are heavy-tailed)
+# Out of the training chemistry the trees extrapolate badly and the training median is the best constant
+# under absolute error (log-conductivity is heavy-tailed). Predictions for compositions that are not
+# near-duplicates of a training row are therefore w * trees + (1 - w) * median with equal weights: weights
+# estimated by inner CV were too noisy to help (a few clusters hold a quarter of OBELiX), the usual
+# "forecast combination puzzle" (Smith & Wallis, Oxf. Bull. Econ. Stat. 71, 331 (2009)). Leave-cluster-out
+# CV on OBELiX: docs/ml.md.
+SHRINK = 0.5
+SHRUNK = {"log10_sigma"}  # validated there only; Ea and Li-site counts keep the trees alone
 GRIDS = {
     "rf": {"max_features": [0.33, 1.0], "min_samples_leaf": [1, 3], "aggregate": ["mean", "median"]},
-    "gbm": {"learning_rate": [0.03, 0.1], "num_leaves": [7, 15]},
+    "gbm": {"learning_rate": [0.03, 0.1], "num_leaves": [7, 15], "min_child_samples": [5, 20]},
 }
 
 
@@ -61,6 +71,12 @@ def _predict_raw(kind: str, est, X, aggregate: str = "mean") -> tuple[np.ndarray
     return np.column_stack([e.predict(X, num_threads=threads) for e in boosters]), None
 
 
+def _blend(m, shrink, in_family) -> np.ndarray:
+    """w * trees + (1 - w) * training median, with w = 1 for near-duplicates of training compositions."""
+    w = np.where(np.reshape(in_family, (-1, 1)), 1.0, np.array([c["weight"] for c in shrink])[None, :])
+    return w * m + (1 - w) * np.array([c["median"] for c in shrink])[None, :]
+
+
 @dataclass
 class Prediction(Result):
     """ML predictions for one composition or structure: an `Estimate` (conformal interval) per target."""
@@ -78,8 +94,10 @@ class PropertyModel:
     """Heads of fitted estimators + conformal calibrations over a fixed feature list."""
 
     def __init__(self, features, kind: str = "rf", alpha: float = 0.1, inner_splits: int = 5, seed: int = 0,
-                 n_estimators: int | None = None, grid: dict | None = None, n_jobs: int = 2):
+                 n_estimators: int | None = None, grid: dict | None = None, n_jobs: int = 2,
+                 shrink: float | None = None):
         self.features = list(features)
+        self.shrink = shrink  # None: trees alone; else the trees' weight out of the training domain
         self.kind, self.alpha, self.inner_splits, self.seed = kind, alpha, inner_splits, seed
         self.n_estimators, self.n_jobs = n_estimators, n_jobs
         self.grid = GRIDS[kind] if grid is None else grid
@@ -105,8 +123,9 @@ class PropertyModel:
             est = MultiOutputRegressor(est)
         return est.fit(X, Y if Y.shape[1] > 1 else Y[:, 0])
 
-    def fit_head(self, X, Y, groups, targets) -> dict:
-        """Tune (grouped inner CV), calibrate (out-of-fold residuals) and fit one head."""
+    def fit_head(self, X, Y, groups, targets, compositions=None) -> dict:
+        """Tune (grouped inner CV), calibrate (out-of-fold residuals) and fit one head. `compositions`
+        (encoded z, a of the rows) defines the applicability domain of the median shrinkage."""
         X, Y, groups = self._matrix(X), np.asarray(Y, float).reshape(len(X), -1).copy(), np.asarray(groups)
         logged = [t for t in targets if t in LOG_TARGETS]
         for j, t in enumerate(targets):
@@ -115,6 +134,10 @@ class PropertyModel:
                     Y[:, j] = np.where(Y[:, j] > 0, np.log(Y[:, j]), np.nan)
         ok = np.isfinite(Y).all(1)
         X, Y, groups = X[ok], Y[ok], groups[ok]
+        shrunk = self.shrink is not None and set(targets) <= SHRUNK
+        if shrunk and compositions is None:
+            raise InputError("median shrinkage needs the training compositions (encoded z, a)")
+        comps = (compositions[0][ok], compositions[1][ok]) if compositions is not None else None
         n_splits = min(self.inner_splits, len(np.unique(groups)))
         if n_splits < 2:
             raise InputError(f"{targets}: too few labelled compositions ({len(np.unique(groups))}) to train")
@@ -138,24 +161,33 @@ class PropertyModel:
                 if best is None or mae < best[0]:
                     best = (mae, {**fit_params, **({"aggregate": a} if a else {})}, oof[a], spread.copy())
         _, params, oof, spread = best
+        shrink = domain = None
+        if shrunk:
+            oof = oof.copy()
+            for tr, te in folds:
+                near = near_duplicates(comps[0][te], comps[1][te], fraction_matrix(*(c[tr] for c in comps)), TOL)
+                part = [{"weight": self.shrink, "median": float(np.median(Y[tr, j]))} for j in range(Y.shape[1])]
+                oof[te] = _blend(oof[te], part, near)
+            shrink = [{"weight": self.shrink, "median": float(np.median(Y[:, j]))} for j in range(Y.shape[1])]
+            domain = {"l1": TOL, "z": comps[0].astype(np.int16), "a": comps[1].astype(np.float64)}
         cals = [conformal.calibrate(Y[:, j], oof[:, j], spread[:, j] if self.kind == "rf" else None, self.alpha)
                 for j in range(Y.shape[1])]
         head = {"targets": list(targets), "params": params, "calibration": cals, "n_train": int(len(Y)),
-                "log_targets": logged,
+                "log_targets": logged, "shrink": shrink, "domain": domain,
                 "inner_cv_mae": [float(np.abs(oof[:, j] - Y[:, j]).mean()) for j in range(Y.shape[1])],
                 "estimator": self._fit_est(params, X, Y)}
         self.heads.append(head)
         return head
 
-    def fit(self, X, Ytable, groups, targets, multi_output: bool = False) -> "PropertyModel":
+    def fit(self, X, Ytable, groups, targets, multi_output: bool = False, compositions=None) -> "PropertyModel":
         """Fit heads for `targets` (columns of Ytable): one multi-output head or one head per target."""
         self.heads = []
         targets = list(targets)
         if multi_output and len(targets) > 1:
-            self.fit_head(X, Ytable[targets].to_numpy(), groups, targets)
+            self.fit_head(X, Ytable[targets].to_numpy(), groups, targets, compositions)
         else:
             for t in targets:
-                self.fit_head(X, Ytable[[t]].to_numpy(), groups, [t])
+                self.fit_head(X, Ytable[[t]].to_numpy(), groups, [t], compositions)
         return self
 
     # --- prediction -----------------------------------------------------------------------------
@@ -168,14 +200,28 @@ class PropertyModel:
         logged = any(target in h.get("log_targets", ()) for h in self.heads)
         return "split-conformal, log space" if logged else "split-conformal"
 
-    def predict_arrays(self, X) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """{target: (value, lower, upper)} arrays."""
+    def in_domain(self, head: dict, compositions=None) -> np.ndarray | bool:
+        """Rows that are near-duplicates of the head's training compositions (False without compositions:
+        an unknown composition is treated as out of the domain, the cautious side)."""
+        d = head.get("domain")
+        if d is None or compositions is None:
+            return False
+        if "_fractions" not in d:  # built once per loaded model
+            d["_fractions"] = fraction_matrix(d["z"], d["a"])
+        return near_duplicates(compositions[0], compositions[1], d["_fractions"], d["l1"])
+
+    def predict_arrays(self, X, compositions=None) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """{target: (value, lower, upper)} arrays; `compositions` (encoded z, a per row) lets near-duplicates
+        of training compositions skip the median shrinkage."""
         if not self.heads:
             raise ModelError("model has no fitted heads")
         X = self._matrix(X)
         out = {}
         for h in self.heads:
             m, s = _predict_raw(self.kind, h["estimator"], X, h["params"].get("aggregate", "mean"))
+            if h.get("shrink"):  # models saved before shrinkage have none: trees alone
+                near = self.in_domain(h, compositions)
+                m = _blend(m, h["shrink"], near)
             for j, (t, cal) in enumerate(zip(h["targets"], h["calibration"])):
                 lo, hi = conformal.interval(m[:, j], s[:, j] if s is not None else 0.0, cal)
                 if t in h.get("log_targets", ()):
@@ -188,7 +234,7 @@ class PropertyModel:
         return out
 
     def predict(self, X, ids=None, formulas=None, files=None, units=None) -> list[Prediction]:
-        arrs = self.predict_arrays(X)
+        arrs = self.predict_arrays(X, encode_formulas(formulas) if formulas else None)
         n = len(next(iter(arrs.values()))[0])
         ids = ids or [str(i) for i in range(n)]
         units = units or {}
@@ -203,8 +249,10 @@ class PropertyModel:
 
     # --- serialisation (plain dict of sklearn/lightgbm objects, numbers, strings) ---------------
     def to_state(self) -> dict:
+        heads = [{**h, "domain": {k: v for k, v in h["domain"].items() if not k.startswith("_")}}
+                 if h.get("domain") else h for h in self.heads]
         return {"format": FORMAT, "features": self.features, "kind": self.kind, "alpha": self.alpha,
-                "seed": self.seed, "heads": self.heads}
+                "seed": self.seed, "heads": heads}
 
     @classmethod
     def from_state(cls, state: dict) -> "PropertyModel":

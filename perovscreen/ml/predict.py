@@ -11,7 +11,7 @@ from perovscreen.core.errors import InputError, ModelError
 from perovscreen.core.results import json_str
 from perovscreen.features.composition import NAMES as COMPOSITION_NAMES, featurize_compositions, featurize_encoded
 from perovscreen.features.descriptors import compute_descriptors, formula_of, open_cache
-from perovscreen.features.formula import composition_keys, encode_formulas_checked, parse_formula
+from perovscreen.features.formula import composition_keys, encode_formulas, encode_formulas_checked, parse_formula
 from perovscreen.ml.ea import SHIPPED_EA, predict_ea_structure
 from perovscreen.ml.model import Prediction, PropertyModel
 
@@ -76,7 +76,8 @@ def composition_rows(model: PropertyModel, card: dict, entries: list[dict]):
         errors.setdefault(int(i), f"formula {formulas[i]!r}: no Li, so no Li-ion conductivity to predict")
     keys = ["composition:" + k for k in composition_keys(z, a)]
     good = np.array([i not in errors for i in range(n)], bool)
-    arrs = model.predict_arrays(featurize_encoded(z[good], a[good])[:, _columns(model)]) if good.any() else {}
+    arrs = model.predict_arrays(featurize_encoded(z[good], a[good])[:, _columns(model)],
+                                (z[good], a[good])) if good.any() else {}
     level, units = round(1 - model.alpha, 6), card.get("units") or {}
     cols = []
     for t, (v, lo, hi) in arrs.items():
@@ -124,11 +125,10 @@ def predict_bulk(model: PropertyModel, formulas=None, z=None, amounts=None, chun
     n = len(formulas) if formulas is not None else len(z)
     out = {t: tuple(np.empty(n, np.float32) for _ in range(3)) for t in model.targets}
     for s in range(0, n, chunk):
-        if formulas is not None:
-            X = featurize_compositions(formulas[s:s + chunk])
-        else:
-            X = featurize_encoded(z[s:s + chunk], amounts[s:s + chunk])
-        for t, arrs in model.predict_arrays(X[:, cols]).items():
+        zc, ac = encode_formulas(formulas[s:s + chunk]) if formulas is not None else (z[s:s + chunk],
+                                                                                       amounts[s:s + chunk])
+        X = featurize_encoded(zc, ac)
+        for t, arrs in model.predict_arrays(X[:, cols], (zc, ac)).items():
             for dst, src in zip(out[t], arrs):
                 dst[s:s + chunk] = src
     return out

@@ -18,7 +18,9 @@ from perovscreen.core.provenance import provenance
 from perovscreen.features.descriptors import ALL_NAMES, COMPOSITION_NAMES, DESCRIPTOR_VERSION
 from perovscreen.ml.cards import load_model, save_model
 from perovscreen.ml.dataset import UNITS, TrainingTable
-from perovscreen.ml.model import FORMAT, PropertyModel
+from perovscreen.features.formula import encode_formulas
+from perovscreen.ml.cv import NEAR_DUPLICATE_L1
+from perovscreen.ml.model import FORMAT, SHRINK, SHRUNK, PropertyModel
 
 DEFAULT_TARGETS = ("log10_sigma", "Ea", "n_li_sites")
 
@@ -51,13 +53,14 @@ def usable_features(table: TrainingTable, structures: bool) -> list[str]:
 def train_model(table: TrainingTable, targets=DEFAULT_TARGETS, kind: str = "gbm", structures: bool = False,
                 multi_output: bool = False, n_estimators: int | None = None, seed: int = 0,
                 cv_summary: dict | None = None, grid: dict | None = None,
-                split: str = "cluster") -> tuple[PropertyModel, dict]:
+                split: str = "cluster", shrink: float | None = SHRINK) -> tuple[PropertyModel, dict]:
     """Fit a PropertyModel on all rows of `table` and build its model card. Hyper-parameters and the
     conformal calibration come from inner CV grouped by `split` ('cluster' = leave-cluster-out, the hard
     split on which LightGBM beat plain magpie + RF; see docs/ml.md)."""
     features = usable_features(table, structures)
-    model = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, grid=grid)
-    model.fit(table.X, table.Y, table.split_groups(split), list(targets), multi_output=multi_output)
+    model = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, grid=grid, shrink=shrink)
+    model.fit(table.X, table.Y, table.split_groups(split), list(targets), multi_output=multi_output,
+              compositions=encode_formulas(table.formulas))
     card = {
         "name": f"perovscreen-ml-{'structure' if structures else 'composition'}-{kind}",
         "model_format": FORMAT, "kind": kind, "targets": model.targets, "units": {t: UNITS[t] for t in model.targets},
@@ -65,10 +68,14 @@ def train_model(table: TrainingTable, targets=DEFAULT_TARGETS, kind: str = "gbm"
         "features": features, "multi_output": multi_output, "training_data": {**table.source,
                                                                              "sha256": table.data_hash(),
                                                                              "rows": len(table.X)},
-        "heads": [{k: h[k] for k in ("targets", "params", "calibration", "n_train", "inner_cv_mae", "log_targets")}
+        "heads": [{k: h[k] for k in ("targets", "params", "calibration", "n_train", "inner_cv_mae", "log_targets",
+                                                    "shrink")}
                   for h in model.heads],
         "censoring": "upper-bound conductivities excluded from regression targets",
         "inner_cv_split": split,
+        "shrink": None if shrink is None else {"weight": shrink, "toward": "training median",
+                                               "targets": sorted(SHRUNK & set(model.targets)),
+                                               "skipped_within_l1": NEAR_DUPLICATE_L1},
         "cv": cv_summary,
     }
     return model, card

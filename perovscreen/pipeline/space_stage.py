@@ -24,7 +24,7 @@ def score_table(model, table: SpaceTable, rows: np.ndarray, chunk: int = 200_000
     parts = []
     for s in range(0, len(rows), chunk):
         z, a = table.encoded(rows[s:s + chunk])
-        parts.append(model.predict_arrays(featurize_encoded(z, a)[:, cols]))
+        parts.append(model.predict_arrays(featurize_encoded(z, a)[:, cols], (z, a)))
     return {t: tuple(np.concatenate([p[t][k] for p in parts]) for k in range(3)) for t in parts[0]} if parts else {}
 
 

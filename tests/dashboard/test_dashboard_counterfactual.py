@@ -49,10 +49,15 @@ def test_tree_shap_adds_up_to_the_lightgbm_prediction(tiny_ml_model):
     from perovscreen.features.composition import NAMES, featurize_compositions
     from perovscreen.ml.train import load_property_model
 
+    from perovscreen.features.formula import encode_formulas
+
     model = load_property_model(tiny_ml_model)[0]
-    info = tree_shap(model, "Li0.33La0.56TiO3", top=1000)
-    x = featurize_compositions(["Li0.33La0.56TiO3"])[:, [NAMES.index(f) for f in model.features]]
-    value = model.predict_arrays(x)["log10_sigma"][0][0]
-    assert model.kind == "gbm" and info["aggregate"] == "boosted"
-    assert abs(info["prediction"] - value) < 1e-3
-    assert abs(info["base"] + sum(s for _, _, s in info["contributions"]) - value) < 1e-3
+    # a training composition (trees alone) and one far from OBELiX (shrunk halfway to the training median)
+    for formula, inside in (("Li0.33La0.56TiO3", True), ("Li2MgGeO4", False)):
+        info = tree_shap(model, formula, top=1000)
+        x = featurize_compositions([formula])[:, [NAMES.index(f) for f in model.features]]
+        assert bool(model.in_domain(model.heads[0], encode_formulas([formula]))[0]) == inside
+        value = model.predict_arrays(x, encode_formulas([formula]))["log10_sigma"][0][0]
+        assert model.kind == "gbm" and info["aggregate"] == "boosted"
+        assert abs(info["prediction"] - value) < 1e-3
+        assert abs(info["base"] + sum(s for _, _, s in info["contributions"]) - value) < 1e-3
