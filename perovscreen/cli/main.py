@@ -12,7 +12,8 @@ from pathlib import Path
 from perovscreen import __version__
 from perovscreen.cli.common import guarded, run_stage_batch
 
-STAGE_CLIS = ("bvse", "ml", "potentials", "md", "mesoscale", "dft", "neb", "screen", "jobs", "learn", "dashboard")
+STAGE_CLIS = ("bvse", "ml", "potentials", "md", "mesoscale", "dft", "neb", "advanced", "screen", "jobs", "learn",
+              "dashboard")
 
 
 @guarded

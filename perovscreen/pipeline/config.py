@@ -4,7 +4,7 @@ funnel's own rules (enabled, keep, limits), so every default is written once, wh
     [run]        out, ion, jobs, executor, address, max_atoms        (how the funnel runs)
     [space]      keep, min_length, relax, seed                      (generated candidates)
     [relax]      the relax stage's parameters                       (used when [space] relax = true)
-    [bvse] [ml] [stability] [md] [mesoscale]   funnel rules + that stage's parameters
+    [bvse] [ml] [stability] [md] [mesoscale] [advanced]   funnel rules + that stage's parameters
     [ranking]    weights
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from perovscreen.core.errors import InputError
 from perovscreen.jobs.stage import show_value, defaults_table, make_params, param
-from perovscreen.pipeline.stages import BVSE, MD, MESOSCALE, ML, RELAX, STABILITY, STAGES
+from perovscreen.pipeline.stages import ADVANCED, BVSE, MD, MESOSCALE, ML, RELAX, STABILITY, STAGES
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,20 @@ class MesoRules:
                           "sigma, through the grain-boundary model below")
 
 
+@dataclass(frozen=True)
+class AdvancedRules:
+    enabled: bool = param(False, "the optional last stage: formation energy, interface reactions vs Li and the "
+                          "cathode, electrochemical window and elastic constants of the best candidates")
+    top: int = param(1, "advanced stage on this many best candidates (by ML conductivity)", minimum=0)
+    neb_top: int = param(0, "NEB-refined barrier (the neb stage's defaults, the [advanced] potential) for this "
+                         "many of them", minimum=0)
+
+
 # section -> (funnel rules dataclass or None, stage or None)
 SECTIONS = {"run": (RunSection, None), "space": (SpaceSection, None), "relax": (None, RELAX),
             "bvse": (Rules, BVSE), "ml": (Rules, ML), "stability": (StabilityRules, STABILITY),
-            "md": (MDRules, MD), "mesoscale": (MesoRules, MESOSCALE)}
+            "md": (MDRules, MD), "mesoscale": (MesoRules, MESOSCALE),
+            "advanced": (AdvancedRules, ADVANCED)}
 OBJECTIVES = ("log10_sigma", "barrier", "e_above_hull")
 DEFAULT_WEIGHTS = {k: 1.0 for k in OBJECTIVES}
 
@@ -192,7 +202,8 @@ def defaults_markdown() -> str:
 def _rules_table(classes) -> str:
 
     names = {"RunSection": "[run]", "SpaceSection": "[space]", "Rules": "[bvse] [ml]",
-             "StabilityRules": "[stability]", "MDRules": "[md]", "MesoRules": "[mesoscale]"}
+             "StabilityRules": "[stability]", "MDRules": "[md]", "MesoRules": "[mesoscale]",
+             "AdvancedRules": "[advanced]"}
     out = ["| section | key | default | unit | help |", "| --- | --- | --- | --- | --- |"]
     for cls in dict.fromkeys(classes):
         for f in dataclasses.fields(cls):

@@ -1,4 +1,4 @@
-"""The screening funnel: (space ->) intake -> BVSE -> ML -> stability -> MD -> ranking.
+"""The screening funnel: (space ->) intake -> BVSE -> ML -> stability -> MD (-> mesoscale) (-> advanced) -> ranking.
 
 A list of stages with keep/order/accept rules. Each stage runs through the batch runner, so results land
 in the store as they finish and a re-run (or a killed and restarted run) recomputes nothing finished.
@@ -24,7 +24,7 @@ from perovscreen.jobs.runner import RunOptions, execute_batch
 from perovscreen.md.runner import MDResult
 from perovscreen.ml.model import Prediction
 from perovscreen.pipeline.config import keep_count, stage_params
-from perovscreen.pipeline.stages import BVSE, INGEST, MD, ML, RELAX, STABILITY
+from perovscreen.pipeline.stages import ADVANCED, BVSE, INGEST, MD, ML, NEB_STAGE, RELAX, STABILITY
 from perovscreen.potentials.stability import StabilityResult
 
 
@@ -55,6 +55,8 @@ class Candidate:
     stability: StabilityResult | None = None
     md: MDResult | None = None
     mesoscale: Result | None = None  # MesoResult: pellet conductivity with grain boundaries
+    advanced: Result | None = None  # AdvancedResult: formation energy, interfaces, window, elastic constants
+    neb: Result | None = None  # NebPathway: NEB-refined barriers ([advanced] neb_top)
     measured: dict | None = None
     front: int | None = None
     score: float | None = None
@@ -209,6 +211,20 @@ class Funnel:
                                     if i not in here}
         return cands
 
+    def advanced(self, cands):
+        """The optional last stage on the best `top` candidates (by ML conductivity), then the NEB-refined
+        barrier of the best `neb_top` of them with the same potential; nobody is removed."""
+        c = self.cfg["advanced"]
+        best = sorted(cands, key=lambda x: -x.value("log10_sigma", -99))
+        top = best[: int(c["top"])]
+        if top:
+            self._stage(ADVANCED, top, stage_params(self.cfg, "advanced"))
+        neb = best[: int(c["neb_top"])]
+        if neb:
+            self._stage(NEB_STAGE, neb, NEB_STAGE.make(potential=c["calculator"], model=c["model"],
+                                                       model_path=c["model_path"], device=c["device"]))
+        return cands
+
     def mesoscale(self, cands):
         """Pellet conductivity: the microstructure is solved once (sigma_eff is linear in a common scale);
         each candidate's bulk is its MD sigma(300 K), else its ML sigma, interval carried through."""
@@ -325,9 +341,10 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
     from perovscreen.pipeline.config import validate_config
 
     cfg = cfg or validate_config({})
-    for section, stage in (("stability", STABILITY), ("md", MD)):  # an unknown potential or a missing weight
-        if cfg[section]["enabled"] and (cfg[section].get("top", 1) or cfg[section].get("ids")):  # file fails now,
-            stage.identities(stage_params(cfg, section))                                        # not after BVSE
+    # an unknown potential or a missing weight file fails now, not after BVSE
+    for section, stage in (("stability", STABILITY), ("md", MD), ("advanced", ADVANCED)):
+        if cfg[section]["enabled"] and (cfg[section].get("top", 1) or cfg[section].get("ids")):
+            stage.identities(stage_params(cfg, section))
     t0 = time.perf_counter()
     f = Funnel(cfg)
     paths = list(paths)
@@ -359,6 +376,8 @@ def run_screen(paths=(), space=None, cfg: dict | None = None) -> ScreenResult:
         cands = f.md(cands)
     if cfg["mesoscale"]["enabled"]:
         cands = f.mesoscale(cands)
+    if cfg["advanced"]["enabled"] and (cfg["advanced"]["top"] > 0 or cfg["advanced"]["neb_top"] > 0):
+        cands = f.advanced(cands)
     attach_measured(cands)
     ranked = rank(cands, cfg["ranking"]["weights"])
     prov = provenance({"config_hash": params_hash(cfg)}, files=[p for p in paths if Path(p).is_file()])

@@ -35,7 +35,7 @@ def test_li_free_formulas_are_errors_not_predictions(tmp_path):
     class _Model:  # a unit-test stand-in for PropertyModel: only the Li check is under test
         features, alpha = ["li_frac"], 0.1
 
-        def predict_arrays(self, X):
+        def predict_arrays(self, X, compositions=None):
             v = np.zeros(len(X))
             return {"log10_sigma": (v, v - 1, v + 1)}
 
