@@ -222,7 +222,8 @@ class Funnel:
         neb = best[: int(c["neb_top"])]
         if neb:
             self._stage(NEB_STAGE, neb, NEB_STAGE.make(potential=c["calculator"], model=c["model"],
-                                                       model_path=c["model_path"], device=c["device"]))
+                                                       model_path=c["model_path"], device=c["device"],
+                                                       plot_dir=str(self.out / "neb")))
         return cands
 
     def mesoscale(self, cands):

@@ -134,6 +134,79 @@ def props_section(cands) -> list[str]:
     return head + [note, "", _md_table(rows)] + ([f"Not predicted: {', '.join(skipped)}.", ""] if skipped else [""])
 
 
+def _reaction(r: dict | None) -> str:
+    """Most negative reaction energy with its mixing ratio, balanced reaction and products; 0: stable in contact."""
+    if not r:
+        return "-"
+    if r["reaction"] == "none":
+        return "0 (stable in contact)"
+    return (f"{_fmt(r['reaction_energy'], 3)} at x = {_fmt(r['mixing_ratio'])}: {r['reaction']} "
+            f"(products {', '.join(r['products'])})")
+
+
+def _advanced_rows(a) -> list[dict]:
+    """Quantity/value rows of one AdvancedResult (interface part, then elastic part)."""
+    i, el, rows = a.interface, a.elastic, []
+    if i:
+        by = {r["against"]: r for r in i.reactions}
+        li = by.pop("Li", None)
+        rows += [("formation energy (eV/atom)", _fmt(i.formation_energy_per_atom, 3)),
+                 *([("E_above_hull (eV/atom)", _fmt(i.e_above_hull, 3))] if i.e_above_hull is not None else []),
+                 ("reaction vs Li (eV/atom)", _reaction(li)),
+                 *[(f"reaction vs {k} (eV/atom)", _reaction(r)) for k, r in by.items()],
+                 ("window (V vs Li/Li+)", f"{_fmt(i.window[0])} - {_fmt(i.window[1])} (of the {i.window_of})"
+                  if i.window else "none")]
+    if el:
+        rows += [("K_VRH (GPa) [strain range]", _interval(el.k_vrh, 1)),
+                 ("G_VRH (GPa) [strain range]", _interval(el.g_vrh, 1)),
+                 ("Pugh ratio K/G", f"{_fmt(el.pugh_ratio)} ({'ductile' if el.ductile else 'brittle'}; "
+                                    "> 1.75: ductile)"),
+                 ("Born stable", f"{'yes' if el.born_stable else 'no'} (lowest eigenvalue "
+                                 f"{_fmt(min(el.eigenvalues), 1)} GPa)")]
+    return [{"quantity": q, "value": v} for q, v in rows]
+
+
+def _neb_rows(p, base: Path | None) -> tuple[list[dict], list[str]]:
+    """One row per NEB hop, and the image lines of the hops' profile PNGs (linked relative to `base`)."""
+    rows, imgs = [], []
+    for k, h in enumerate(p.hops):
+        idx = h.hop.get("index", k)
+        png = next((f for f in p.plots if Path(f).name.endswith(f"-hop{idx}.png")), None)
+        if png and base is not None:
+            png = os.path.relpath(Path(png).resolve(), base.resolve())
+        rows.append({"hop": idx, "length (A)": _fmt(h.hop.get("length")),
+                     "forward barrier (eV)": _fmt(h.forward_barrier, 3),
+                     "reverse barrier (eV)": _fmt(h.reverse_barrier, 3),
+                     "BVSE line barrier (eV)": _fmt(h.hop.get("bvse_line_barrier"), 3),
+                     "converged": "yes" if h.converged else f"no ({h.steps} steps)", "profile": png or "-"})
+        if png:
+            imgs.append(f"![NEB hop {idx}]({png})")
+    return rows, imgs
+
+
+def advanced_section(cands, base: Path | None = None) -> list[str]:
+    """The [advanced] stage's numbers per candidate: formation energy, interface reactions, window, elastic
+    moduli (docs/advanced.md) and the NEB hops; absent when no candidate has them. base: the report's folder
+    (NEB profile PNGs are linked relative to it)."""
+    out = []
+    for c in cands:
+        a, p = c.advanced, c.neb
+        if a:
+            pot = a.elastic.backend if a.elastic else a.interface.backend
+            out += [f"### Advanced: {c.id}", "", f"One potential ({pot}); K/G intervals: range over the strain "
+                    "magnitudes, not a probability; reactions at the most negative mixing ratio x (fraction of "
+                    "the candidate's atoms).", "", _md_table(_advanced_rows(a))]
+        if p:
+            rows, imgs = _neb_rows(p, base)
+            out += [f"### NEB: {c.id}", "",
+                    f"{p.mode} hops in a {'x'.join(map(str, p.supercell))} supercell; barriers {_fmt(p.min_barrier, 3)}"
+                    f" - {_fmt(p.max_barrier, 3)} eV ({'every' if p.complete else 'not every'} distinct hop up to "
+                    f"the percolation length computed); BVSE E1D/E2D/E3D "
+                    f"{'/'.join(_fmt(p.bvse.get(k)) for k in ('E1D', 'E2D', 'E3D'))} eV.", "", _md_table(rows)]
+            out += imgs + ([""] if imgs else [])
+    return (["## Advanced screening", ""] + out) if out else []
+
+
 def _sci(e: Estimate) -> str:
     return f"{e.value:.2e} [{e.lower:.2e}, {e.upper:.2e}]"
 
@@ -322,6 +395,7 @@ def write_report(res: ScreenResult) -> Path:
                           for s in space["selected"]])]
     md += md_section(ranked)
     md += props_section(ranked)
+    md += advanced_section(ranked, out)
     md += ["## Stages: what each removed and why", "",
            _md_table([{"stage": s.name, "in": s.n_in, "out": s.n_out, "wall time (s)": f"{s.seconds:.1f}"}
                       for s in res.stages]), ""]
