@@ -33,7 +33,7 @@ def test_kpoint_grid_from_density(lif):
     assert kpoint_grid(slab, 3.0) == (9, 9, 1)
 
 
-def test_missing_pseudopotential_is_one_line_naming_the_element(sssp, tmp_path):
+def test_missing_pseudopotential_is_one_line_naming_the_element(engines, sssp, tmp_path):  # pw.x is checked first
     from ase.build import bulk
 
     with pytest.raises(InputError) as exc:
