@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from perovscreen.core.results import Estimate, decode
+from perovscreen.learn.report import FIDELITY_LABELS, _directions
 from perovscreen.pipeline.funnel import Candidate
 
 STAGES = ("bvse", "ml", "stability", "md", "mesoscale", "neb")
@@ -289,9 +290,6 @@ def read_inside(res: Results, cid: str, allowed=()) -> str | None:
 # ---- the active-learning campaign (`perovscreen learn run`) ----------------------------------------------
 CAMPAIGN = "campaign.json"
 CAMPAIGN_MAX_BYTES = 64 << 20
-# fidelity (stage) -> what it measures; the campaign stores stage names only (learn/live.py labels them alike)
-FIDELITY_LABELS = {"bvse": "BVSE barrier (eV)", "ml": "ML log10 sigma", "stability": "E_hull (eV/atom)",
-                   "md": "MD log10 sigma(300 K)"}
 
 
 def _attach_campaign(res: Results, where=None) -> None:
@@ -338,8 +336,6 @@ def campaign_top(state: dict, picks=None) -> tuple[list[int], int, str]:
     candidates had been found. Best = the k best measured values (one objective; k = a quarter of the
     measured, 1 to 10) or the non-dominated measured candidates (two objectives). Returns (found after
     query 1..n, k, what k is)."""
-    from perovscreen.learn.report import _directions
-
     picks = campaign_picks(state) if picks is None else picks
     names, up = state["objectives"], _directions(state)
     done = [p for p in picks if p["query"] and all(n in p["observed"] for n in names)]

@@ -1,4 +1,5 @@
-"""Surrogate inputs from raw descriptors: NaN and constant columns handled, PCA on the whole pool."""
+"""What the surrogates share: inputs from raw descriptors (NaN and constant columns handled, PCA on the whole
+pool) and the Gaussian marginals of the GP surrogates."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,3 +24,15 @@ def pca_inputs(X_pool: np.ndarray, dims: int) -> np.ndarray:
     k = min(dims, X.shape[1], X.shape[0])
     Z = U[:, :k] * S[:k]
     return Z / Z.std(0).clip(1e-12)
+
+
+class GaussianMarginals:
+    """predict() and Thompson draws of a surrogate that keeps per-candidate posterior means and sds
+    (`_mean`, `_std`, at the target fidelity)."""
+
+    def predict(self):
+        return self._mean, self._std
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """[n, N] Thompson draws from the marginal posteriors (independent per candidate)."""
+        return self._mean + self._std * rng.standard_normal((n, len(self._mean)))

@@ -33,6 +33,7 @@ from perovscreen.core.errors import InputError
 from perovscreen.jobs.runner import INGEST, RunOptions, execute_batch
 from perovscreen.jobs.stage import Stage, make_params, param
 from perovscreen.learn.campaign import Campaign
+from perovscreen.learn.report import FIDELITY_LABELS
 from perovscreen.learn.surrogates import SURROGATES
 
 STATE = "campaign.json"
@@ -98,14 +99,14 @@ def default_fidelities(cfg: dict, out: Path, jobs: int, db: str) -> dict:
     ml_model = ensure_ml_model(cfg["ml"]["model_path"], say, cfg["ml"]["descriptors"] == "structure", cache=db)
     return {
         "bvse": Fidelity("bvse", BY_NAME["bvse"], stage_params(cfg, "bvse"), _min_barrier, False,
-                         "BVSE barrier (eV)"),
+                         FIDELITY_LABELS["bvse"]),
         "ml": Fidelity("ml", BY_NAME["ml"], stage_params(cfg, "ml", model_path=str(ml_model),
                                                          cache=cfg["ml"]["cache"] or db), _ml_sigma, True,
-                       "ML log10 sigma"),
+                       FIDELITY_LABELS["ml"]),
         "stability": Fidelity("stability", BY_NAME["stability"], stage_params(cfg, "stability"),
-                              lambda r: float(r["e_above_hull"]), False, "E_hull (eV/atom)"),
+                              lambda r: float(r["e_above_hull"]), False, FIDELITY_LABELS["stability"]),
         "md": Fidelity("md", BY_NAME["md"], stage_params(cfg, "md", workdir=str(out / "md"), jobs=jobs),
-                       _md_sigma, True, "MD log10 sigma(300 K)"),
+                       _md_sigma, True, FIDELITY_LABELS["md"]),
     }
 
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from perovscreen.learn.inputs import pca_inputs
+from perovscreen.learn.inputs import GaussianMarginals, pca_inputs
 
 MAXITER = 100     # L-BFGS iterations per hyper-parameter fit
 
 
-class MFGPSurrogate:
+class MFGPSurrogate(GaussianMarginals):
     name = "mfgp"
     multi_fidelity = True      # Campaign passes the raw cheap columns (set_low), not imputed inputs
 
@@ -168,13 +168,6 @@ class MFGPSurrogate:
             noise = self.model.likelihood.noise.detach().numpy().ravel()
         scale = float(self.model.outcome_transform.stdvs.squeeze()) ** 2
         return mean, cov, np.full(len(lev), float(np.median(noise)) * scale)
-
-    def predict(self):
-        return self._mean, self._std
-
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """[n, N] Thompson draws from the marginal posteriors at the target fidelity."""
-        return self._mean + self._std * rng.standard_normal((n, len(self._mean)))
 
     def state(self) -> dict:
         return {"fits": self._fits, "hyper": self.hyper}

@@ -24,7 +24,7 @@ import numpy as np
 
 from perovscreen.core.errors import InputError
 from perovscreen.learn.inputs import clean as _clean
-from perovscreen.learn.inputs import pca_inputs
+from perovscreen.learn.inputs import GaussianMarginals, pca_inputs
 
 SURROGATES = ("forest", "gp", "mfgp")
 
@@ -97,7 +97,7 @@ class ForestSurrogate:
         self._fits = int(state.get("fits", 0))
 
 
-class GPSurrogate:
+class GPSurrogate(GaussianMarginals):
     name = "gp"
 
     def __init__(self, dims: int = 10, refit_every: int = 3, seed: int = 0, nu: float = 2.5, ard_per_dim: int = 20):
@@ -150,13 +150,6 @@ class GPSurrogate:
         self.gp = gp
         m, s = gp.predict(self.Z, return_std=True)
         self._mean, self._std = m * self.sd + self.mu, s * self.sd
-
-    def predict(self):
-        return self._mean, self._std
-
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """[n, N] Thompson draws from the marginal posteriors (independent per candidate)."""
-        return self._mean + self._std * rng.standard_normal((n, len(self._mean)))
 
     def state(self) -> dict:
         return {"fits": self._fits, "theta": self.theta}

@@ -40,21 +40,12 @@ NEAR_DUPLICATE_L1 = 0.05
 
 
 def fraction_vectors(formulas) -> np.ndarray:
-    """Atomic-fraction vectors [n, n_elements] over the elements present in `formulas`."""
-    from perovscreen.features.formula import parse_formula
+    """Atomic-fraction vectors [n, n_elements] over the elements present in `formulas` (by atomic number)."""
+    from perovscreen.features.formula import encode_formulas
+    from perovscreen.ml.domain import fraction_matrix
 
-    comps = []
-    for f in formulas:
-        parts = parse_formula(f)
-        tot = sum(a for _, a in parts)
-        comps.append({e: a / tot for e, a in parts})
-    elements = sorted({e for c in comps for e in c})
-    col = {e: j for j, e in enumerate(elements)}
-    V = np.zeros((len(comps), len(elements)))
-    for i, c in enumerate(comps):
-        for e, a in c.items():
-            V[i, col[e]] += a
-    return V
+    F = fraction_matrix(*encode_formulas(formulas))
+    return F[:, F.any(0)]
 
 
 def cluster_labels(formulas, papers=None, tol: float = NEAR_DUPLICATE_L1) -> np.ndarray:

@@ -19,7 +19,7 @@ BASELINE_TREES = 500  # plain magpie + RF baseline: scikit-learn defaults except
 
 
 def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, seed, kind, multi_output,
-                 n_estimators, inner_splits, groups, grid=None, shrink=SHRINK):
+                 n_estimators, inner_splits, groups, grid=None, shrink=SHRINK, comps=None):
     """{target: (value, lower|None, upper|None)} on rows te."""
     Y = table.Y
     if method in ("mean", "median"):  # the best constants under squared and absolute error
@@ -36,12 +36,13 @@ def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, s
         return out
     m = PropertyModel(features, kind=kind, seed=seed, n_estimators=n_estimators, inner_splits=inner_splits, grid=grid,
                       shrink=shrink)
-    z, a = encode_formulas(table.formulas)
+    z, a = comps
     m.fit(table.X.iloc[tr], Y.iloc[tr], groups[tr], targets, multi_output=multi_output, compositions=(z[tr], a[tr]))
     return m.predict_arrays(table.X.iloc[te], (z[te], a[te]))
 
 
-def cross_validate(table: TrainingTable, targets, features, kind: str = "rf", methods=("mean", "median", "magpie_rf", "model"),
+def cross_validate(table: TrainingTable, targets, features, kind: str = "rf",
+                   methods=("mean", "median", "magpie_rf", "model"),
                    seeds=(0,), n_splits: int = 5, multi_output: bool = False, n_estimators: int | None = None,
                    inner_splits: int = 5, progress=None, split: str = "composition", grid=None,
                    shrink: float | None = SHRINK) -> dict:
@@ -51,12 +52,13 @@ def cross_validate(table: TrainingTable, targets, features, kind: str = "rf", me
     difficulty as the outer score."""
     records, oof = [], {m: {t: ([], []) for t in targets} for m in methods}
     groups = table.split_groups(split)
+    comps = encode_formulas(table.formulas)  # the model's training domain, per fold
     for seed in seeds:
         for k, (tr, te) in enumerate(grouped_folds(groups, n_splits, seed)):
             te = te[table.evaluate[te]]
             for method in methods:
                 pred = _fit_predict(method, table, tr, te, targets, features, seed, kind, multi_output,
-                                    n_estimators, inner_splits, groups, grid, shrink)
+                                    n_estimators, inner_splits, groups, grid, shrink, comps)
                 for t in targets:
                     v, lo, hi = pred[t]
                     y = table.Y[t].to_numpy()[te]

@@ -98,6 +98,7 @@ class PropertyModel:
                  shrink: float | None = None):
         self.features = list(features)
         self.shrink = shrink  # None: trees alone; else the trees' weight out of the training domain
+        self._domain: dict = {}  # id(head) -> (head, its training fraction matrix), built on first use
         self.kind, self.alpha, self.inner_splits, self.seed = kind, alpha, inner_splits, seed
         self.n_estimators, self.n_jobs = n_estimators, n_jobs
         self.grid = GRIDS[kind] if grid is None else grid
@@ -206,9 +207,10 @@ class PropertyModel:
         d = head.get("domain")
         if d is None or compositions is None:
             return False
-        if "_fractions" not in d:  # built once per loaded model
-            d["_fractions"] = fraction_matrix(d["z"], d["a"])
-        return near_duplicates(compositions[0], compositions[1], d["_fractions"], d["l1"])
+        cached = self._domain.get(id(head))
+        if cached is None or cached[0] is not head:
+            cached = self._domain[id(head)] = (head, fraction_matrix(d["z"], d["a"]))
+        return near_duplicates(compositions[0], compositions[1], cached[1], d["l1"])
 
     def predict_arrays(self, X, compositions=None) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """{target: (value, lower, upper)} arrays; `compositions` (encoded z, a per row) lets near-duplicates
@@ -249,10 +251,8 @@ class PropertyModel:
 
     # --- serialisation (plain dict of sklearn/lightgbm objects, numbers, strings) ---------------
     def to_state(self) -> dict:
-        heads = [{**h, "domain": {k: v for k, v in h["domain"].items() if not k.startswith("_")}}
-                 if h.get("domain") else h for h in self.heads]
         return {"format": FORMAT, "features": self.features, "kind": self.kind, "alpha": self.alpha,
-                "seed": self.seed, "heads": heads}
+                "seed": self.seed, "heads": self.heads}
 
     @classmethod
     def from_state(cls, state: dict) -> "PropertyModel":

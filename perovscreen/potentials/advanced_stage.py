@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from perovscreen.core.results import Result
 from perovscreen.jobs.stage import Resources, Stage, param
 from perovscreen.potentials.interface import CATHODES
-from perovscreen.potentials.stage import PotentialParams, ordered
+from perovscreen.potentials.stage import PotentialParams, _potential, ordered
 
 
 @dataclass(frozen=True)
@@ -52,36 +52,41 @@ class AdvancedResult(Result):
     ordering: dict | None = None
 
 
+def _noted(res, report, params):
+    if report:
+        res.notes.append(f"disordered input: evaluated on a seeded ordered approximant (seed {params.seed})")
+    return res
+
+
+def _interface(s, params):
+    from perovscreen.potentials.interface import interface_screen
+
+    # against Li metal and a Li cathode, whatever the batch's --ion
+    return interface_screen(s, params.calculator, cathode=params.cathode, relax_candidate=params.relax_candidate,
+                            fmax=params.fmax, steps=params.steps, cache=params.cache or None, **params.calc_kw())
+
+
 def run_elastic(record, params: ElasticParams):
     from perovscreen.potentials.elastic import elastic_constants
 
     s, report = ordered(record, params)
     res = elastic_constants(s, params.calculator, strains=params.strains, relax_first=params.relax_first,
                             relax_ions=params.relax_ions, fmax=params.fmax, steps=params.steps, **params.calc_kw())
-    if report:
-        res.notes.append(f"disordered input: evaluated on a seeded ordered approximant (seed {params.seed})")
-    return res
+    return _noted(res, report, params)
 
 
 def run_interface(record, params: InterfaceParams):
-    from perovscreen.potentials.interface import interface_screen
-
-    s, report = ordered(record, params)  # against Li metal and a Li cathode, whatever the batch's --ion
-    res = interface_screen(s, params.calculator, cathode=params.cathode, relax_candidate=params.relax_candidate,
-                           fmax=params.fmax, steps=params.steps, cache=params.cache or None, **params.calc_kw())
-    if report:
-        res.notes.append(f"disordered input: evaluated on a seeded ordered approximant (seed {params.seed})")
-    return res
+    s, report = ordered(record, params)
+    return _noted(_interface(s, params), report, params)
 
 
 def run_advanced(record, params: AdvancedParams):
     from perovscreen.potentials.elastic import elastic_constants
 
-    s, report = ordered(record, params)
-    iface = run_interface(record, params)
+    s, report = ordered(record, params)  # once for both parts
     el = elastic_constants(s, params.calculator, strains=params.strains, fmax=params.elastic_fmax,
                            steps=params.steps, **params.calc_kw())
-    return AdvancedResult(iface, el, report)
+    return AdvancedResult(_noted(_interface(s, params), report, params), el, report)
 
 
 def _interface_identities(params) -> dict:
@@ -93,12 +98,6 @@ def _interface_identities(params) -> dict:
     # the competing phases are defined in code (structures with citations): hash their definitions
     files = (refs.__file__, examples.__file__, iface.__file__)
     return {**_potential(params), "references": value_hash([file_sha256(f) for f in files])}
-
-
-def _potential(params) -> dict:
-    from perovscreen.potentials.calculators import potential_identity
-
-    return potential_identity(params.calculator, params.model, params.model_path)
 
 
 ELASTIC = Stage("elastic", 1, ElasticParams, run_elastic,

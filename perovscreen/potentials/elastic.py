@@ -23,7 +23,7 @@ from pymatgen.core import Structure
 from perovscreen.core.errors import InputError
 from perovscreen.core.results import Estimate, Result
 from perovscreen.potentials.calculators import backend_name, get_calculator
-from perovscreen.potentials.tasks import relax, to_atoms
+from perovscreen.potentials.tasks import plain_ordered, relax, to_atoms
 
 PUGH_DUCTILE = 1.75
 
@@ -114,12 +114,9 @@ def elastic_constants(structure: Structure, calculator="chgnet", strains=(0.005,
     strains = tuple(float(x) for x in strains)
     if not strains or any(not 0 < x < 0.1 for x in strains):
         raise InputError(f"strain magnitudes must lie in (0, 0.1), got {list(strains)}")
-    if isinstance(structure, Structure) and not structure.is_ordered:
-        raise InputError(f"{structure.formula}: partial occupancies; evaluate an ordered approximant")
+    s = plain_ordered(structure)
     calc = get_calculator(calculator, **kw)
     t0 = time.perf_counter()
-    s = structure.copy()
-    s.remove_oxidation_states()
     calls = 0
     if relax_first:
         r = relax(s, calc, fmax=fmax, steps=steps, optimizer="BFGS")

@@ -27,7 +27,8 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 from perovscreen.core.errors import InputError
 from perovscreen.core.results import Result
 from perovscreen.potentials.references import WYCKOFF63, KITTEL, Reference, build_reference
-from perovscreen.potentials.stability import _relaxed_entry, _tag, cache_dir, reference_entries
+from perovscreen.potentials.stability import candidate_entry, reference_entries, relaxed_entries, require_elements
+from perovscreen.potentials.tasks import plain_ordered
 
 # The cathode and the Co-O phases it reacts to, beside the shipped references (stability.py's cache).
 CATHODE_REFERENCES = [
@@ -66,10 +67,8 @@ class InterfaceResult(Result):
 def extra_entries(refs, calculator="chgnet", fmax: float = 0.05, steps: int = 300,
                   cache: str | os.PathLike | None = None, **kw) -> list[ComputedStructureEntry]:
     """References outside the shipped set (e.g. the cathode's), relaxed and cached like `reference_entries`."""
-    tag = _tag(calculator, kw)
-    folder = cache_dir(cache) / tag if tag else None
-    return [_relaxed_entry(r.name, build_reference(r), calculator, kw, fmax, steps, folder,
-                           {"citation": r.citation}) for r in refs]
+    return relaxed_entries([(r.name, build_reference(r), r.citation) for r in refs], calculator, fmax, steps,
+                           cache, **kw)
 
 
 def li_window(pd: PhaseDiagram, composition: Composition, li: str = "Li") -> tuple[float, float] | None:
@@ -124,15 +123,11 @@ def interface_screen(structure: Structure, calculator="chgnet", cathode: str = "
     """Formation energy, reaction energies vs Li metal and ``cathode`` ("" for none) and the Li window of
     ``structure``, every energy from ``calculator``."""
     from perovscreen.potentials.calculators import backend_name, get_calculator
-    from perovscreen.potentials.tasks import relax, single_point
 
-    if not structure.is_ordered:
-        raise InputError(f"{structure.formula}: partial occupancies; evaluate an ordered approximant")
+    s = plain_ordered(structure)
     kw = {k: v for k, v in kw.items() if v is not None}  # the stage's unset model options: the same cache as a call
     if cathode and cathode not in CATHODES:
         raise InputError(f"unknown cathode {cathode!r}; choose one of {', '.join(CATHODES)} or ''")
-    s = structure.copy()
-    s.remove_oxidation_states()
     elements = {e.symbol for e in s.composition.elements}
     if li not in elements:
         raise InputError(f"{s.composition.reduced_formula}: no {li}; the window vs {li}/{li}+ needs a "
@@ -141,16 +136,9 @@ def interface_screen(structure: Structure, calculator="chgnet", cathode: str = "
     system = elements | {li} | {sp for r in extra for sp in r.species}
     entries = reference_entries(system, calculator, fmax, steps, cache, **kw)
     entries += extra_entries(extra, calculator, fmax, steps, cache, **kw)
-    missing = sorted(el for el in system if not any(
-        e.composition.is_element and e.composition.elements[0].symbol == el for e in entries))
-    if missing:
-        raise InputError(f"no elemental reference for {', '.join(missing)}")
+    require_elements(system, entries)
     calc = get_calculator(calculator, **kw)
-    if relax_candidate:
-        r = relax(s, calc, fmax=fmax, steps=steps)
-        cand = ComputedStructureEntry(r.structure, r.final_energy, entry_id="candidate")
-    else:
-        cand = ComputedStructureEntry(s, single_point(s, calc).energy, entry_id="candidate")
+    cand = candidate_entry(s, calc, relax_candidate, fmax, steps)
     pd = PhaseDiagram(entries + [cand])
     comp = s.composition.reduced_composition
     reactions = [reaction(pd, comp, Composition(li), li)]

@@ -25,7 +25,7 @@ from perovscreen.core.results import Result
 from perovscreen.structures.safe_json import check_classes, read_json, structure_classes
 from perovscreen.potentials.calculators import get_calculator
 from perovscreen.potentials.references import MOLECULES, references_for
-from perovscreen.potentials.tasks import relax
+from perovscreen.potentials.tasks import plain_ordered, relax
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -78,13 +78,39 @@ def _relaxed_entry(name: str, structure: Structure, calculator, kw, fmax, steps,
     return entry
 
 
-def reference_entries(elements, calculator="chgnet", fmax: float = 0.05, steps: int = 300,
-                      cache: str | os.PathLike | None = None, **kw) -> list[ComputedStructureEntry]:
-    """Shipped references within ``elements``, relaxed with the potential (cached after the first time)."""
+def relaxed_entries(named, calculator="chgnet", fmax: float = 0.05, steps: int = 300,
+                    cache: str | os.PathLike | None = None, **kw) -> list[ComputedStructureEntry]:
+    """(name, structure, citation) triples relaxed with the potential (cached per potential after the first
+    time)."""
     tag = _tag(calculator, kw)
     folder = cache_dir(cache) / tag if tag else None
     return [_relaxed_entry(name, s, calculator, kw, fmax, steps, folder, {"citation": cite})
-            for name, s, cite in references_for(elements)]
+            for name, s, cite in named]
+
+
+def reference_entries(elements, calculator="chgnet", fmax: float = 0.05, steps: int = 300,
+                      cache: str | os.PathLike | None = None, **kw) -> list[ComputedStructureEntry]:
+    """Shipped references within ``elements``, relaxed with the potential (cached after the first time)."""
+    return relaxed_entries(references_for(elements), calculator, fmax, steps, cache, **kw)
+
+
+def require_elements(elements, entries, advice: str = "") -> None:
+    """InputError unless every element has an elemental entry (the phase diagram's zero of energy)."""
+    missing = sorted(el for el in elements if not any(
+        e.composition.is_element and e.composition.elements[0].symbol == el for e in entries))
+    if missing:
+        raise InputError(f"no elemental reference for {', '.join(missing)}{advice}")
+
+
+def candidate_entry(structure: Structure, calc, relax_candidate: bool = True, fmax: float = 0.05,
+                    steps: int = 300) -> ComputedStructureEntry:
+    """The candidate's entry: relaxed with `calc`, or a single point as given."""
+    if relax_candidate:
+        r = relax(structure, calc, fmax=fmax, steps=steps)
+        return ComputedStructureEntry(r.structure, r.final_energy, entry_id="candidate")
+    from perovscreen.potentials.tasks import single_point
+
+    return ComputedStructureEntry(structure, single_point(structure, calc).energy, entry_id="candidate")
 
 
 def _warm_one(task: tuple) -> str:
@@ -158,10 +184,7 @@ def energy_above_hull(structure: Structure, calculator="chgnet", entries=None, u
     entries: extra competing phases (list of ComputedEntry or a JSON path, see ``load_entries``);
     use_references: include the shipped reference set; relax_candidate: relax the candidate first.
     """
-    if not structure.is_ordered:
-        raise InputError(f"{structure.formula}: partial occupancies; evaluate an ordered approximant")
-    structure = structure.copy()
-    structure.remove_oxidation_states()  # the phase diagram compares elements, not Li+ with Li
+    structure = plain_ordered(structure)
     elements = {el.symbol for el in structure.composition.elements}
     calc = get_calculator(calculator, **kw)
     comp = []
@@ -175,17 +198,8 @@ def energy_above_hull(structure: Structure, calculator="chgnet", entries=None, u
             e = _relaxed_entry(f"user-{i}", e.structure, calculator, kw, fmax, steps, None,
                                {"source": str(e.entry_id)})
         comp.append(e)
-    missing = sorted(el for el in elements if not any(
-        e.composition.is_element and e.composition.elements[0].symbol == el for e in comp))
-    if missing:
-        raise InputError(f"no elemental reference for {', '.join(missing)}: pass entries with those elements")
-    if relax_candidate:
-        r = relax(structure, calc, fmax=fmax, steps=steps)
-        cand = ComputedStructureEntry(r.structure, r.final_energy, entry_id="candidate")
-    else:
-        from perovscreen.potentials.tasks import single_point
-
-        cand = ComputedStructureEntry(structure, single_point(structure, calc).energy, entry_id="candidate")
+    require_elements(elements, comp, ": pass entries with those elements")
+    cand = candidate_entry(structure, calc, relax_candidate, fmax, steps)
     pd = PhaseDiagram(comp)
     decomp, dist = pd.get_decomp_and_e_above_hull(cand, allow_negative=True)
     if dist < 0:  # below the references' hull: the hull with the candidate passes through it

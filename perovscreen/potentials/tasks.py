@@ -68,12 +68,18 @@ def to_atoms(structure: Structure | Atoms) -> Atoms:
         return structure.copy()
     if not isinstance(structure, Structure):
         raise InputError(f"expected a pymatgen Structure or ASE Atoms, got {type(structure).__name__}")
+    return AseAtomsAdaptor.get_atoms(plain_ordered(structure, "order the structure (e.g. a supercell "
+                                                               "approximant) before a potential calculation"))
+
+
+def plain_ordered(structure: Structure, advice: str = "evaluate an ordered approximant") -> Structure:
+    """A copy without oxidation states (energies compare elements, not Li+ with Li); partial occupancies
+    are refused with `advice`."""
     if not structure.is_ordered:
-        raise InputError(f"{structure.formula}: partial occupancies; order the structure (e.g. a supercell "
-                         "approximant) before a potential calculation")
+        raise InputError(f"{structure.formula}: partial occupancies; {advice}")
     s = structure.copy()
     s.remove_oxidation_states()
-    return AseAtomsAdaptor.get_atoms(s)
+    return s
 
 
 def _single_point_from_atoms(atoms: Atoms, calc: Calculator) -> SinglePoint:

@@ -14,6 +14,7 @@ import numpy as np
 
 from perovscreen.core.results import Estimate
 from perovscreen.pipeline.funnel import ScreenResult
+from perovscreen.potentials.elastic import PUGH_DUCTILE
 
 
 def _fmt(x, nd=2):
@@ -160,7 +161,7 @@ def _advanced_rows(a) -> list[dict]:
         rows += [("K_VRH (GPa) [strain range]", _interval(el.k_vrh, 1)),
                  ("G_VRH (GPa) [strain range]", _interval(el.g_vrh, 1)),
                  ("Pugh ratio K/G", f"{_fmt(el.pugh_ratio)} ({'ductile' if el.ductile else 'brittle'}; "
-                                    "> 1.75: ductile)"),
+                                    f"> {PUGH_DUCTILE}: ductile)"),
                  ("Born stable", f"{'yes' if el.born_stable else 'no'} (lowest eigenvalue "
                                  f"{_fmt(min(el.eigenvalues), 1)} GPa)")]
     return [{"quantity": q, "value": v} for q, v in rows]

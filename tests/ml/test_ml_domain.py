@@ -8,9 +8,10 @@ from perovscreen.ml.domain import fraction_matrix, near_duplicates
 
 def test_near_duplicates_equal_the_l1_distance_test():
     train = ["Li3OCl", "LiNbO3", "Li0.33La0.56TiO3", "Li7La3Zr2O12"]
-    query = ["Li3ClO", "Li3.02OCl", "Li2OCl", "NbLiO3", "Li0.34La0.55TiO3", "LiTaO3", "Li6La3Zr2O12", "LiNbO2O"]  # last: repeated O merged
+    # the last one repeats O: merged
+    query = ["Li3ClO", "Li3.02OCl", "Li2OCl", "NbLiO3", "Li0.34La0.55TiO3", "LiTaO3", "Li6La3Zr2O12", "LiNbO2O"]
     near = near_duplicates(*encode_formulas(query), fraction_matrix(*encode_formulas(train)), NEAR_DUPLICATE_L1)
-    V = fraction_vectors(train + query)  # brute force over all elements
+    V = fraction_vectors(train + query)  # dense L1 over all elements, no overlap identity, no early exit
     d = np.abs(V[len(train):, None] - V[None, :len(train)]).sum(-1).min(1)
     assert near.tolist() == (d <= NEAR_DUPLICATE_L1 + 1e-12).tolist()
     # by hand: Li2OCl is 0.2 away from Li3OCl (|2/4-3/5| + |1/4-1/5| * 2 = 0.1 + 0.1), LiTaO3 0.4 from LiNbO3

@@ -8,7 +8,8 @@ import urllib.parse
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from perovscreen.dashboard.data import FIDELITY_LABELS, campaign_picks, campaign_top
+from perovscreen.dashboard.data import campaign_picks, campaign_top
+from perovscreen.learn.report import FIDELITY_LABELS
 from perovscreen.dashboard.views.common import fmt, missing, section
 
 
