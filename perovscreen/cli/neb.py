@@ -24,6 +24,9 @@ def add_parser(sub) -> None:
     p.add_argument("--potentials", default="chgnet,sevenn",
                    help="compare: comma-separated columns (chgnet, sevenn, gpaw, espresso)")
     p.add_argument("--examples", default=",".join(EXAMPLES), help="compare: built-in examples to include")
+    p.add_argument("--published", default=None, metavar="CSV",
+                   help="compare: reference barriers of the extra structure files, a CSV with 'id' (the file's "
+                        "stem) and 'activation_energy_eV' columns, e.g. ../shared/data/obelix/obelix_train.csv")
     p.set_defaults(func=_handler)
 
 
@@ -41,7 +44,7 @@ def _handler(args) -> int:
 def _compare(args, params) -> int:
     from perovscreen.core.errors import InputError
     from perovscreen.jobs.runner import RunOptions
-    from perovscreen.neb.compare import compare, format_table
+    from perovscreen.neb.compare import compare, format_table, load_published
     from perovscreen.neb.settings import POTENTIALS
     from perovscreen.structures.examples import list_examples
 
@@ -56,7 +59,8 @@ def _compare(args, params) -> int:
     opts = RunOptions.from_args(args)
     opts.quiet = opts.quiet or opts.json
     opts.json = False  # the table (or its JSON lines) is the output, not one line per run
-    res = compare(pots, examples, args.paths[1:], params, opts)
+    published = load_published(args.published) if args.published else None
+    res = compare(pots, examples, args.paths[1:], params, opts, published)
     if args.json:
         for row in res["rows"]:
             print(json.dumps(row), flush=True)

@@ -23,6 +23,8 @@ from perovscreen.core.results import Result
 from perovscreen.md.settings import DEFAULTS, THERMOSTATS
 from perovscreen.md.trajectory import MobileTrajectory, _atomic_savez, finished_run, framework_drift, run_key
 
+ENGINE = "ase/2"  # in every run key: runs of an older engine (v1: no momentum removal before production) are not reused
+
 __all__ = ["MDSettings", "RunStopped", "THERMOSTATS", "run_ase"]
 
 
@@ -176,7 +178,7 @@ def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings |
         from perovscreen.md.settings import calculator_identity
 
         identity = calculator_identity(calculator)
-    key = run_key(s, temperature, atoms, identity, "ase")
+    key = run_key(s, temperature, atoms, identity, ENGINE)
     wd = Path(workdir) if workdir else None
     ckpt = wd / "checkpoint.npz" if wd else None
     if wd:
@@ -196,6 +198,10 @@ def run_ase(atoms: Atoms, calculator, temperature: float, settings: MDSettings |
     while st.step < total:
         production = st.step >= n_eq
         if dyn is None or production != dyn_is_prod:
+            if production and st.step == n_eq:
+                # the Langevin equilibration leaves a centre-of-mass momentum that NVT/NVE would carry through
+                # production as a drift (8 A in 3.5 ps seen); idempotent, so a resume at n_eq does the same
+                Stationary(atoms)
             dyn, dyn_is_prod = _dynamics(atoms, s, temperature, production, rng), production
             if thermo is not None and production and s.thermostat == "nhc" and len(thermo["eta"]):
                 dyn._thermostat._eta[:], dyn._thermostat._p_eta[:] = thermo["eta"], thermo["p_eta"]

@@ -14,7 +14,7 @@ from perovscreen.core.results import Result
 from perovscreen.md.analysis import DiffusionResult, analyse
 from perovscreen.md.arrhenius import ArrheniusResult, arrhenius_from_results
 from perovscreen.md.cell import CellReport, build_md_cell
-from perovscreen.md.engine_ase import MDSettings, run_ase
+from perovscreen.md.engine_ase import ENGINE, MDSettings, run_ase
 from perovscreen.md.identity import md_identity
 from perovscreen.md.settings import DEFAULTS, ENGINES
 from perovscreen.md.trajectory import run_key
@@ -104,7 +104,7 @@ def _temperature_task(task: dict) -> dict:
 def run_key_for(atoms, temperature: float, settings: MDSettings, engine: str, potential, identity: dict) -> str:
     """The key the engine will give this run (see `perovscreen.md.trajectory.run_key`)."""
     if engine == "ase":
-        return run_key(settings, temperature, atoms, identity, "ase")
+        return run_key(settings, temperature, atoms, identity, ENGINE)
     from perovscreen.md.classical import potential_key, resolve_potential
 
     return run_key(settings, temperature, atoms, {"classical": potential_key(resolve_potential(potential, atoms)[0])},

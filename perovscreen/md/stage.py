@@ -52,6 +52,6 @@ def run_md_stage(record, params: MDParams):
     return res
 
 
-MD = Stage("md", 1, MDParams, run_md_stage,
+MD = Stage("md", 2, MDParams, run_md_stage,
            help="molecular dynamics -> MSD -> D -> Nernst-Einstein conductivity and Arrhenius fit",
            resources=Resources(cores=2, memory_gb=4.0, walltime_min=600.0), identities=_identities)

@@ -8,9 +8,11 @@ approximant: the [100] chains; LiNbO3: its one distinct hop). Good/bad conductor
 DFT-NEB is 0.198 eV (Orb-v3, non-outlier paths), the footing of our "MAE vs DFT"."""
 from __future__ import annotations
 
+import csv
 import math
 import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 GOOD_BAD_EV = 0.5
 BEST_PUBLISHED_UMLIP_MAE = 0.198  # eV, Bheemaguli et al., Digital Discovery 2026 (d5dd00534e)
@@ -26,6 +28,40 @@ PUBLISHED = {
 }
 EXAMPLES = tuple(PUBLISHED)
 DFT = ("gpaw", "espresso")
+
+
+def load_published(path) -> dict:
+    """{id: (barrier eV, what, source)} from a CSV with an ``id`` (or ``structure``) column and an
+    ``activation_energy_eV`` (or ``barrier_eV``) column, e.g. ``../shared/data/obelix/obelix_train.csv``
+    (measured Ea from Laskowski et al. 2023 joined to OBELiX). Rows without a value are skipped; a
+    structure file matches by its stem (``cifs/gvd.cif`` -> ``gvd``)."""
+    from perovscreen.core.errors import InputError
+
+    try:
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise InputError(f"--published: cannot read {path}: {exc.strerror}") from None
+    key = next((k for k in ("id", "structure") if rows and k in rows[0]), None)
+    col = next((k for k in ("activation_energy_eV", "barrier_eV") if rows and k in rows[0]), None)
+    if key is None or col is None:
+        raise InputError(f"--published: {path} needs an 'id' and an 'activation_energy_eV' (or 'barrier_eV') column")
+    out = {}
+    for r in rows:
+        try:
+            v = float(r[col])
+        except (TypeError, ValueError):
+            continue
+        what = "measured Ea" if col == "activation_energy_eV" else "barrier"
+        src = r.get("doi") or Path(path).name
+        out[r[key]] = (v, f"{what} ({r.get('formula') or r[key]})", src)
+    return out
+
+
+def _names(paths) -> list:
+    """Table names of extra structure files: the stem where it is unique, else the path."""
+    stems = [Path(p).stem for p in paths]
+    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
 
 
 def _barrier(row: dict) -> float | None:
@@ -54,10 +90,12 @@ def metrics(pairs: list) -> dict:
     return {"n": len(pairs), "mae": round(mae, 4), "classified": round(same, 3)}
 
 
-def compare(potentials=("chgnet", "sevenn"), examples=EXAMPLES, paths=(), params=None, opts=None) -> dict:
+def compare(potentials=("chgnet", "sevenn"), examples=EXAMPLES, paths=(), params=None, opts=None,
+            published=None) -> dict:
     """Run (or resume) the NEB stage with each potential on the examples (and any extra structure
     `paths`); return {rows, metrics, best_published_mae}. params: NebParams for every column (the
-    potential is replaced per column); opts: RunOptions (store, jobs)."""
+    potential is replaced per column); opts: RunOptions (store, jobs); published: {name: (eV, what,
+    source)} for the extra structures (`load_published`), beside the examples' own `PUBLISHED`."""
     from perovscreen.jobs.runner import RunOptions, execute_batch
     from perovscreen.neb.stage import NEB_STAGE
     from perovscreen.structures.examples import write_examples
@@ -65,15 +103,19 @@ def compare(potentials=("chgnet", "sevenn"), examples=EXAMPLES, paths=(), params
     params = params or NEB_STAGE.make()
     opts = opts or RunOptions(quiet=True)
     tmp = tempfile.mkdtemp(prefix="perovscreen-neb-compare-")
-    files = [str(p) for p in write_examples(tmp, list(examples))] + [str(p) for p in paths]
-    names = list(examples) + [str(p) for p in paths]
-    table = {n: {"structure": n, "published": PUBLISHED.get(n, (None, "", ""))[0],
-                 "published_what": PUBLISHED.get(n, (None, "", ""))[1],
-                 "source": PUBLISHED.get(n, (None, "", ""))[2]} for n in names}
+    files = [str(p) for p in (write_examples(tmp, list(examples)) if examples else [])] + [str(p) for p in paths]
+    names = list(examples) + _names(paths)
+    refs = {**(published or {}), **PUBLISHED}
+    table = {n: {"structure": n, "published": refs.get(n, (None, "", ""))[0],
+                 "published_what": refs.get(n, (None, "", ""))[1],
+                 "source": refs.get(n, (None, "", ""))[2]} for n in names}
     for pot in potentials:
         rows = execute_batch(NEB_STAGE, files, replace(params, potential=pot), opts)
-        for n, row in zip(names, rows):
-            t = table[n]
+        by_file = {}  # rows come in completion order (parallel jobs): match them to inputs by file
+        for row in rows:
+            by_file.setdefault(row.get("file"), row)
+        for n, f in zip(names, files):
+            row, t = by_file.get(f, {"status": "error", "error": "no result"}), table[n]
             t[pot] = _barrier(row)
             if _not_minima(row):  # a barrier above a saddle-point endpoint: shown, kept out of the metrics
                 t[f"{pot}_raw"], t[pot] = t[pot], None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from perovscreen.core.errors import InputError
 from perovscreen.jobs.stage import Resources, Stage
 from perovscreen.neb.settings import UMLIPS, NebParams
 
@@ -38,11 +39,15 @@ def run_neb(record, params: NebParams):
     ion = getattr(record, "ion", None) or "Li"
     structure, ordering = ordered(record, params)
     hops, complete = distinct_hops(structure, ion, params.max_hop_length, max_hops=params.max_hops)
-    bvse, on_path = bvse_map(structure, hops, ion)
+    results, plots, warnings = [], [], []
+    try:
+        bvse, on_path = bvse_map(structure, hops, ion)
+    except InputError as exc:  # e.g. no softBV parameters for an anion: the NEB does not need the map
+        bvse, on_path = None, [{"bvse_line_barrier": None, "on_bvse_path": None} for _ in hops]
+        warnings.append(f"no BVSE mapping: {exc}")
     name = getattr(record, "id", None) or structure.composition.reduced_formula
     work = Path(params.workdir or tempfile.mkdtemp(prefix="perovscreen-neb-")) / name
     label = params.potential + (f":{params.model}" if params.model else "")
-    results, plots, warnings = [], [], []
     if ordering:
         warnings.append(f"disordered input: NEB on a seeded ordered approximant (seed {params.seed})")
     for k, hop in enumerate(hops):
@@ -67,7 +72,7 @@ def run_neb(record, params: NebParams):
             res.write_extxyz(d / f"{name}-hop{k}.extxyz")
     supercell = results[0].hop["supercell"] if results else [1, 1, 1]
     return pathway(structure.composition.reduced_formula, params.mode, results, supercell, complete,
-                   potential=_identities(params), bvse=bvse, plots=plots, warnings=warnings)
+                   potential=_identities(params), bvse=bvse or {}, plots=plots, warnings=warnings)
 
 
 def _identities(params: NebParams) -> dict:
@@ -84,5 +89,5 @@ def _identities(params: NebParams) -> dict:
     return out
 
 
-NEB_STAGE = Stage("neb", 1, NebParams, run_neb, help="climbing-image NEB of the symmetry-distinct Li hops",
+NEB_STAGE = Stage("neb", 2, NebParams, run_neb, help="climbing-image NEB of the symmetry-distinct Li hops",
                   resources=Resources(cores=2, memory_gb=4.0, walltime_min=240.0), identities=_identities)

@@ -103,9 +103,9 @@ def _interface_identities(params) -> dict:
 ELASTIC = Stage("elastic", 1, ElasticParams, run_elastic,
                 help="relaxed-ion elastic constants, VRH moduli, Born stability and Pugh ratio",
                 resources=Resources(cores=2, memory_gb=4.0, walltime_min=60.0), identities=_potential)
-INTERFACE = Stage("interface", 1, InterfaceParams, run_interface,
+INTERFACE = Stage("interface", 2, InterfaceParams, run_interface,
                   help="reaction energy vs Li metal and a cathode, and the electrochemical window",
                   resources=Resources(cores=2, memory_gb=4.0, walltime_min=120.0), identities=_interface_identities)
-ADVANCED = Stage("advanced", 1, AdvancedParams, run_advanced,
+ADVANCED = Stage("advanced", 2, AdvancedParams, run_advanced,
                  help="formation energy, interface reactions, window and elastic constants (one potential)",
                  resources=Resources(cores=2, memory_gb=4.0, walltime_min=180.0), identities=_interface_identities)

@@ -119,12 +119,27 @@ def load_chgnet_model(model_path: str | None = None, device: str = "cpu"):
     return model.to(device)
 
 
+def chgnet_task(properties) -> str:
+    """The CHGNet task that yields ``properties``: stress costs a second backward pass and magnetic moments
+    a readout, so MD and fixed-cell NEB (energy and forces) skip both (0.26 vs 0.44 s per call, 41 atoms,
+    one core)."""
+    props = set(properties or ("energy", "forces", "stress", "magmoms"))
+    task = "e" + ("f" if props & {"forces", "stress"} else "") + ("s" if "stress" in props else "")
+    return task + ("m" if "magmoms" in props else "")
+
+
 @_quiet
 @lru_cache(maxsize=4)
 def _chgnet(model_path: str | None, device: str):
     from chgnet.model.dynamics import CHGNetCalculator
 
-    return CHGNetCalculator(model=load_chgnet_model(model_path, device), use_device=device)
+    class LeanCHGNetCalculator(CHGNetCalculator):
+        """CHGNet's calculator computing only what ASE asked for (CHGNet's own always runs "efsm")."""
+
+        def calculate(self, atoms=None, properties=None, system_changes=None, task=None):
+            super().calculate(atoms, properties, system_changes, task=task or chgnet_task(properties))
+
+    return LeanCHGNetCalculator(model=load_chgnet_model(model_path, device), use_device=device)
 
 
 def _sevenn_checkpoint(path: Path):
@@ -293,4 +308,5 @@ def potential_identity(name: str, model: str = "", model_path: str = "") -> dict
 def backend_name(calc: Calculator) -> str:
     """Short label of a calculator for provenance ('chgnet', 'sevenn', 'matgl' or the class name)."""
     cls = type(calc).__name__
-    return {"CHGNetCalculator": "chgnet", "SevenNetCalculator": "sevenn", "PESCalculator": "matgl"}.get(cls, cls)
+    return {"CHGNetCalculator": "chgnet", "LeanCHGNetCalculator": "chgnet", "SevenNetCalculator": "sevenn",
+            "PESCalculator": "matgl"}.get(cls, cls)

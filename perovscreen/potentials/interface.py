@@ -30,7 +30,8 @@ from perovscreen.potentials.references import WYCKOFF63, KITTEL, Reference, buil
 from perovscreen.potentials.stability import candidate_entry, reference_entries, relaxed_entries, require_elements
 from perovscreen.potentials.tasks import plain_ordered
 
-# The cathode and the Co-O phases it reacts to, beside the shipped references (stability.py's cache).
+# The cathode and the Co phases it reacts to, beside the shipped references (stability.py's cache); a phase
+# enters a candidate's hull only when its elements are the candidate's, Li's and the cathode's.
 CATHODE_REFERENCES = [
     Reference("LiCoO2", "R-3m", (2.8156, 2.8156, 14.0542, 90, 90, 120), ("Li", "Co", "O"),
               ((0, 0, 0.5), (0, 0, 0), (0, 0, 0.2396)),
@@ -42,6 +43,9 @@ CATHODE_REFERENCES = [
               ((0, 0, 0), (0.625, 0.625, 0.625), (0.3882, 0.3882, 0.3882)),
               "normal spinel, a = 8.084 A, u(O 32e) = 0.2632 (origin choice 2); W. L. Smith, A. D. Hobson, "
               "Acta Cryst. B29, 362 (1973)"),
+    # a chloride candidate against the cathode could form a cobalt chloride: without it the hull cannot say
+    Reference("CoCl2", "R-3m", (3.544, 3.544, 17.43, 90, 90, 120), ("Co", "Cl"), ((0, 0, 0), (0, 0, 0.25)),
+              "CdCl2 type, Cl at the ideal u = 1/4 (relaxed with the potential); " + WYCKOFF63),
 ]
 CATHODES = {"LiCoO2": CATHODE_REFERENCES}
 HULL_TOL = 1e-3  # eV/atom: on the hull within this
@@ -117,6 +121,11 @@ def reaction(pd: PhaseDiagram, c1: Composition, c2: Composition, against: str) -
             "reaction": str(rxn), "products": sorted({p.reduced_formula for p in rxn.products})}
 
 
+def cathode_phases(cathode: str, system: set) -> list:
+    """The cathode's extra reference phases whose elements all lie in ``system`` (CoCl2 only for chlorides)."""
+    return [r for r in CATHODES.get(cathode, []) if set(r.species) <= set(system)]
+
+
 def interface_screen(structure: Structure, calculator="chgnet", cathode: str = "LiCoO2", relax_candidate: bool = True,
                      fmax: float = 0.05, steps: int = 300, cache: str | os.PathLike | None = None,
                      li: str = "Li", **kw) -> InterfaceResult:
@@ -132,8 +141,8 @@ def interface_screen(structure: Structure, calculator="chgnet", cathode: str = "
     if li not in elements:
         raise InputError(f"{s.composition.reduced_formula}: no {li}; the window vs {li}/{li}+ needs a "
                          f"{li}-containing phase")
-    extra = CATHODES.get(cathode, [])
-    system = elements | {li} | {sp for r in extra for sp in r.species}
+    system = elements | {li} | ({e.symbol for e in Composition(cathode).elements} if cathode else set())
+    extra = cathode_phases(cathode, system)
     entries = reference_entries(system, calculator, fmax, steps, cache, **kw)
     entries += extra_entries(extra, calculator, fmax, steps, cache, **kw)
     require_elements(system, entries)
@@ -154,5 +163,5 @@ def interface_screen(structure: Structure, calculator="chgnet", cathode: str = "
                            of if window is not None else "none", backend_name(calc), len(entries), stand_ins, notes)
 
 
-__all__ = ["CATHODES", "CATHODE_REFERENCES", "InterfaceResult", "extra_entries", "interface_screen", "li_window",
-           "reaction", "window_of"]
+__all__ = ["CATHODES", "CATHODE_REFERENCES", "InterfaceResult", "cathode_phases", "extra_entries", "interface_screen",
+           "li_window", "reaction", "window_of"]

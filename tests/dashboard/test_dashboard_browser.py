@@ -6,7 +6,7 @@ import time
 from perovscreen.core.results import Estimate
 from perovscreen.dashboard.views.common import interval
 
-from conftest import start_server, stop_server
+from servers import start_server, stop_server
 from synthetic import synthetic_store
 
 SECTIONS = ("structure", "ml", "shap", "counterfactual", "stability", "md", "neb", "provenance", "downloads")

@@ -11,7 +11,7 @@ from perovscreen.dashboard.app import create_app
 from perovscreen.dashboard.data import campaign_picks, campaign_top, load_results
 from perovscreen.dashboard.views.common import fmt
 
-from conftest import start_server, stop_server
+from servers import start_server, stop_server
 
 
 @pytest.fixture(scope="module")

@@ -59,3 +59,19 @@ def test_batch_goes_on_resumes_and_compare_reads_the_store(tmp_path, capsys):
     flagged = "not minima" in " ".join(li["hops"][0]["warnings"])
     assert (row["chgnet_raw"] if flagged else row["chgnet"]) == pytest.approx(li["min_barrier"])
     assert out[-1]["metrics"]["chgnet"]["vs_published"]["n"] == (0 if flagged else 1)
+
+
+def test_structure_without_bvse_parameters_still_gets_its_band():
+    """Li3P (OBELiX 11b): softBV has no Li-P(3-) pair, so the BVSE map is missing, with a warning; the NEB runs."""
+    from types import SimpleNamespace
+
+    from pymatgen.core import Structure
+
+    from perovscreen.neb.stage import run_neb
+
+    s = Structure.from_file("../shared/data/obelix/cifs/11b.cif")
+    p = NEB_STAGE.make(potential="chgnet", min_length=0.0, n_images=1, steps=2, fmax=0.5, relax_endpoints=False,
+                       max_hops=1)
+    res = run_neb(SimpleNamespace(id="11b", structure=s), p)
+    assert res.bvse == {} and any("no BVSE mapping" in w and "Li+1/P-3" in w for w in res.warnings)
+    assert res.hops and res.hops[0].hop["on_bvse_path"] is None and len(res.hops[0].energies) == 3

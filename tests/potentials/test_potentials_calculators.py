@@ -33,6 +33,27 @@ def test_chgnet_layer_equals_direct(chgnet_direct):
     assert np.allclose(sp.stress[:3], np.diag(s_gpa) * GPa, atol=1e-6)
 
 
+def test_chgnet_computes_only_what_ase_asks(chgnet_direct):
+    """MD and fixed-cell NEB ask for forces only: no stress pass; a later stress request computes it."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from perovscreen.potentials.calculators import chgnet_task
+
+    assert chgnet_task(["energy"]) == "e" and chgnet_task(["forces"]) == "ef"
+    assert chgnet_task(["energy", "stress"]) == "efs" and chgnet_task(None) == "efsm"
+    s = get_example("Li3OCl")
+    s.perturb(0.05, min_distance=0.01)
+    atoms = AseAtomsAdaptor.get_atoms(s)
+    atoms.calc = get_calculator("chgnet")
+    f = atoms.get_forces()
+    assert "stress" not in atoms.calc.results and "magmoms" not in atoms.calc.results
+    direct = chgnet_direct.predict_structure(s, task="efs")
+    assert np.allclose(f, direct["f"], atol=1e-4)
+    from ase.units import GPa
+
+    assert np.allclose(atoms.get_stress(voigt=False), np.asarray(direct["s"]) * GPa, atol=1e-6)
+
+
 def test_batched_equals_one_by_one():
     structs = [get_example(n) for n in ("SrTiO3", "Li3OCl", "LiNbO3")]
     one = [single_point(s) for s in structs]

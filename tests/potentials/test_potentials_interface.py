@@ -95,7 +95,7 @@ def test_stages_through_the_runner(tmp_path, ref_cache):
 def test_chgnet_reactive_pairs(ref_cache):
     """Li2O is stable against Li and LiCoO2 (0); LiNbO3 is reduced by Li metal to Li2O + Nb (CHGNet: -0.37
     eV/atom at x = 0.5); LiCoO2 + Li -> Li2O + Co/CoO reacts."""
-    from perovscreen.potentials.interface import CATHODE_REFERENCES, extra_entries
+    from perovscreen.potentials.interface import cathode_phases, extra_entries
     from perovscreen.potentials.stability import reference_entries
 
     r = interface_screen(build_reference(REFERENCES_BY_NAME["Li2O-fluorite"]), "chgnet", cache=ref_cache)
@@ -104,5 +104,23 @@ def test_chgnet_reactive_pairs(ref_cache):
     assert r.reactions[0]["reaction_energy"] < -0.2 and r.reactions[0]["products"] == ["Li2O", "Nb"]
     assert r.window[0] > 0.3  # Nb5+ is reduced above 0 V
     pd = PhaseDiagram(reference_entries({"Li", "Co", "O"}, "chgnet", cache=ref_cache)
-                      + extra_entries(CATHODE_REFERENCES, "chgnet", cache=ref_cache))
+                      + extra_entries(cathode_phases("LiCoO2", {"Li", "Co", "O"}), "chgnet", cache=ref_cache))
     assert reaction(pd, Composition("LiCoO2"), Composition("Li"), "Li")["reaction_energy"] < -0.3
+
+
+def test_chgnet_chloride_against_licoo2_sees_cobalt_chloride(ref_cache):
+    """A chloride's hull against LiCoO2 holds CoCl2 (an oxide's does not). Experiment: dHf(CoCl2) = -312.5 kJ/mol
+    = -1.08 eV/atom (CHGNet: -0.94), and Li2O + CoCl2 -> 2 LiCl + CoO releases 145 kJ/mol (NBS tables), so Li3OCl (~Li2O + LiCl)
+    next to LiCoO2 must not form CoCl2."""
+    from perovscreen.potentials.interface import cathode_phases, extra_entries
+    from perovscreen.potentials.stability import reference_entries
+
+    pd = PhaseDiagram(reference_entries({"Co", "Cl"}, "chgnet", cache=ref_cache)  # Cl2 (Co metal is a cathode phase)
+                      + extra_entries(cathode_phases("LiCoO2", {"Co", "Cl"}), "chgnet", cache=ref_cache))
+    e = min((x for x in pd.all_entries if x.composition.reduced_formula == "CoCl2"), key=lambda x: x.energy_per_atom)
+    assert pd.get_e_above_hull(e) == 0.0 and pd.get_form_energy_per_atom(e) == pytest.approx(-1.08, abs=0.2)
+    names = lambda system: {r.name for r in cathode_phases("LiCoO2", system)}  # noqa: E731
+    assert "CoCl2" in names({"Li", "O", "Cl", "Co"}) and "CoCl2" not in names({"Li", "O", "Co"})
+    r = interface_screen(get_example("Li3OCl"), "chgnet", cache=ref_cache)
+    vs_cathode = r.reactions[1]
+    assert vs_cathode["against"] == "LiCoO2" and "CoCl2" not in vs_cathode["products"]
