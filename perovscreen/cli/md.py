@@ -100,6 +100,8 @@ def _handler(args) -> int:
             st = f.sigma_target
             line += f"; sigma({f.target_T:g} K) = {st.value:.2e} S/cm [{st.lower:.1e}, {st.upper:.1e}]"
         print(line)
+        for n in f.notes:
+            print(f"  note: {n}")
     else:
         print(f"  no Arrhenius fit: {res.arrhenius_error}")
     print(f"  results in {Path(params.workdir) / 'md_result.json'}")

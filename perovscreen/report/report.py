@@ -94,7 +94,7 @@ def md_section(cands) -> list[str]:
             out.append(f"Arrhenius fit over {', '.join(f'{t:g}' for t in a.temperatures)} K: Ea = {_interval(a.Ea, 3)} "
                        f"eV, D0 = {_sci(a.D0)} cm2/s, sigma({a.target_T:g} K) = "
                        f"{_sci(a.sigma_target) if a.sigma_target else '-'} S/cm (95% credible; chi2/dof "
-                       f"{_fmt(a.chi2_dof)}).")
+                       f"{_fmt(a.chi2_dof)})." + "".join(f" Note: {n}." for n in a.notes))
         else:
             out.append(f"No Arrhenius fit: {r.arrhenius_error}.")
         out += [f"- {t:g} K failed: {e}" for t, e in r.failed.items()] + [""]

@@ -208,6 +208,25 @@ def test_end_to_end_synthetic_arrhenius_excludes_non_diffusing():
     assert ArrheniusResult.from_dict(json.loads(json.dumps(fit.to_dict()))) == fit
 
 
+def test_arrhenius_ea_is_never_negative():
+    """D that falls with T within its errors (the demo-sized CHGNet runs of docs/md.md: 1700/1850/2000 K, D
+    4.8/1.9/2.3e-5 cm2/s, 95% intervals overlapping) gives a negative least-squares Ea (-0.8 eV); the prior
+    Ea >= 0 bounds the posterior at 0: every draw and both ends are positive, Ea is the posterior median, a
+    note says so. Points that contradict an Arrhenius law outright are refused."""
+    T, D = [1700.0, 1850.0, 2000.0], [4.81e-5, 1.87e-5, 2.28e-5]
+    se = [1.9e-5, 0.7e-5, 0.9e-5]
+    fit = arrhenius_fit(T, D, se, sigma_of=lambda x, t: nernst_einstein(x, t, 0.044))
+    assert 0.0 < fit.Ea.lower < fit.Ea.value < fit.Ea.upper and "prior Ea >= 0" in fit.notes[0]
+    assert fit.D0.lower > 0 and fit.D_target.lower < fit.D_target.value < fit.D_target.upper
+    assert ArrheniusResult.from_dict(json.loads(json.dumps(fit.to_dict()))) == fit
+    # a positive fit whose interval reached below 0 keeps its mode, and the lower end moves to > 0
+    d = [1e-5, 1.2e-5, 1.3e-5]
+    fit = arrhenius_fit(T, d, [0.3 * x for x in d])
+    assert fit.Ea.lower > 0 and not fit.notes
+    with pytest.raises(InputError, match="D falls with temperature"):
+        arrhenius_fit(T, [1e-4, 1e-5, 1e-6], [1e-6, 1e-7, 1e-8])
+
+
 def test_arrhenius_needs_two_points():
     with pytest.raises(InputError, match="at least 2"):
         arrhenius_fit([600.0], [1e-5], [1e-6])
