@@ -67,6 +67,7 @@ def fit_window(n_frames: int, dt_ps: float, window_ps=None) -> tuple:
     return (float(t0), float(t1)), lo, hi
 
 
+MIN_FRAMES = 20  # production frames an MSD fit needs
 METHOD_IONS = "jackknife over ions (Student-t)"
 METHOD_BLOCKS = "time-block average (Student-t)"
 
@@ -95,8 +96,8 @@ def estimate_d(x, dt_ps, fit_window_ps=None, n_blocks=5, dim=3) -> tuple:
     Returns (DEstimate, lags_ps, msd averaged over particles)."""
     x = np.asarray(x, float)
     n_t, n = x.shape[:2]
-    if n_t < 20:
-        raise InputError(f"trajectory has {n_t} frames; need at least 20 for an MSD fit")
+    if n_t < MIN_FRAMES:
+        raise InputError(f"trajectory has {n_t} frames; need at least {MIN_FRAMES} for an MSD fit")
     _, lo, hi = fit_window(n_t, dt_ps, fit_window_ps)
     lags = np.arange(n_t) * dt_ps
     per = msd_fft(x, average=False)

@@ -11,7 +11,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from perovscreen.core.errors import InputError
 from perovscreen.core.results import Result
-from perovscreen.md.analysis import DiffusionResult, analyse
+from perovscreen.md.analysis import MIN_FRAMES, DiffusionResult, analyse
 from perovscreen.md.arrhenius import ArrheniusResult, arrhenius_from_results
 from perovscreen.md.cell import CellReport, build_md_cell
 from perovscreen.md.engine_ase import ENGINE, MDSettings, run_ase
@@ -160,6 +160,11 @@ def run_md(structure: Structure, temperatures=DEFAULTS.temperatures, settings: M
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if jobs < 1:
         raise InputError(f"jobs must be >= 1, got {jobs}")
+    _, n_prod, every = settings.steps
+    if n_prod // every + 1 < MIN_FRAMES:  # refuse before any MD rather than fail every analysis after it
+        raise InputError(f"{settings.time_ps:g} ps sampled every {settings.sample_fs:g} fs gives "
+                         f"{n_prod // every + 1} frames; the MSD fit needs at least {MIN_FRAMES}: lower the "
+                         "sampling interval or run longer")
     if identity is None:
         identity = md_identity(potential, engine, model_path)
     pot_name = potential if isinstance(potential, str) else type(potential).__name__

@@ -143,7 +143,7 @@ def test_clear_errors(tmp_path, monkeypatch):
     from perovscreen.md.engine_openmm import run_openmm
     from perovscreen.md.runner import run_md
 
-    s = MDSettings(time_ps=0.02, equil_ps=0, sample_fs=2)
+    s = MDSettings(time_ps=0.04, equil_ps=0, sample_fs=2)
     with pytest.raises(InputError, match="2 x cutoff"):
         run_openmm(li2o(4.51, 2), "buckingham-li2o", 300.0, s)  # 9 A cell, 10 A cutoff
     with pytest.raises(InputError, match="no parameters for Na"):

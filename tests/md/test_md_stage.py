@@ -216,3 +216,12 @@ def test_md_command_json_is_one_line_and_stale_out_is_refused(tmp_path, capsys):
     assert "md time_ps: must be > 0" in capsys.readouterr().err
     assert main(["md", str(a), *opts]) == 0  # the same run again: reused
     assert "Li2O" in capsys.readouterr().out
+
+
+def test_too_few_frames_is_refused_before_any_md(tmp_path):
+    """0.4 ps sampled every 50 fs is 9 frames: every analysis would fail after the MD (the demo's MD did);
+    the run is refused up front with the numbers, and nothing is written."""
+    s = MDSettings(time_ps=0.4, equil_ps=0.1, sample_fs=50.0, mobile="Au")
+    with pytest.raises(InputError, match="gives 9 frames; the MSD fit needs at least 20"):
+        run_md(cu3au_structure(), [600.0], s, potential=EMT(), workdir=tmp_path / "W", min_length=7.0)
+    assert not (tmp_path / "W").exists()

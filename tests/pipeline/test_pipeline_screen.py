@@ -41,7 +41,7 @@ def _cfg(out, model, **over):
             "ml": {"model_path": str(model)},
             "stability": {"steps": 15, "fmax": 0.5, "max_e_above_hull": 5.0, "min_length": 4.0},
             "md": {"top": 1, "temperatures": [1500.0, 2000.0], "time_ps": 0.1, "equilibration_ps": 0.02,
-                   "timestep_fs": 2.0, "min_length": 7.0}}
+                   "sample_fs": 5.0, "timestep_fs": 2.0, "min_length": 7.0}}
     for k, v in over.items():
         data.setdefault(k, {}).update(v)
     return validate_config(data)
