@@ -112,7 +112,8 @@ def main() -> None:
         from perovscreen.dft.engines import dft_calculator
 
         ml = min(seeds)
-        s, e, seed = seeds[ml]
+        s, e, umlip = seeds[ml]
+        seed = umlip
         work = Path(tempfile.mkdtemp(prefix="neb-dft-"))
         factory = lambda i: dft_calculator(a.dft, work / f"image{i:02d}", kpoint_density=a.dft_kdensity,  # noqa: E731
                                            ecut=a.dft_ecut, pseudo_dir=str(PSEUDOS), nprocs=a.dft_nprocs)
@@ -121,19 +122,19 @@ def main() -> None:
         if a.dft_relax_endpoints:
             from perovscreen.neb.band import _relax
 
+            s, e = s.copy(), e.copy()
             for name, x, i in (("initial", s, 0), ("final", e, a.n_images + 1)):
-                x = x.copy()
                 t1 = time.perf_counter()
-                _relax(x, factory(i), "FIRE", a.dft_fmax, 100)
+                _relax(x, factory(i), "FIRE", a.dft_fmax, 100)  # in place
                 relaxed[name] = {"wall_s": time.perf_counter() - t1}
-                s, e = (x, e) if name == "initial" else (s, x)
             seed = None  # the uMLIP band's images belong to other endpoints: IDPP between the DFT ones
         d = ours(s, e, factory, a.n_images, a.dft_fmax, a.dft_steps, a.dft, seed=seed)
         d.pop("result")
-        out["dft"] = {"engine": a.dft, "ecut_eV": a.dft_ecut, "nprocs": a.dft_nprocs, "kpoint_density": a.dft_kdensity, "n_atoms": len(s),
-                      "band": d, "total_wall_s": time.perf_counter() - t0, "endpoint_relaxation": relaxed,
-                      "seed_band": {"potential": seeds[ml][2].calculator, "barrier": seeds[ml][2].forward_barrier,
-                                    "wall_s": seeds[ml][2].wall_s}}
+        out["dft"] = {"engine": a.dft, "ecut_eV": a.dft_ecut, "nprocs": a.dft_nprocs, "kpoint_density": a.dft_kdensity,
+                      "n_atoms": len(s), "band": d, "total_wall_s": time.perf_counter() - t0,
+                      "endpoint_relaxation": relaxed,
+                      "seed_band": {"potential": umlip.calculator, "barrier": umlip.forward_barrier,
+                                    "wall_s": umlip.wall_s}}
         print(json.dumps(out["dft"], default=float), flush=True)
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)

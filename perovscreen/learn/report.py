@@ -12,6 +12,7 @@ import numpy as np
 FIDELITY_LABELS = {"bvse": "BVSE barrier (eV)", "ml": "ML log10 sigma", "stability": "E_hull (eV/atom)",
                    "md": "MD log10 sigma(300 K)"}
 
+
 def cycle_rows(state: dict) -> list[dict]:
     """Per cycle: queries so far, the best value of each objective so far, the prediction error of the
     cycle's picks (made before the calculation: out of sample) and the cumulative CPU-hours per fidelity."""

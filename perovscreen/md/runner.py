@@ -161,10 +161,10 @@ def run_md(structure: Structure, temperatures=DEFAULTS.temperatures, settings: M
     if jobs < 1:
         raise InputError(f"jobs must be >= 1, got {jobs}")
     _, n_prod, every = settings.steps
-    if n_prod // every + 1 < MIN_FRAMES:  # refuse before any MD rather than fail every analysis after it
-        raise InputError(f"{settings.time_ps:g} ps sampled every {settings.sample_fs:g} fs gives "
-                         f"{n_prod // every + 1} frames; the MSD fit needs at least {MIN_FRAMES}: lower the "
-                         "sampling interval or run longer")
+    n_frames = n_prod // every + 1
+    if n_frames < MIN_FRAMES:  # refuse before any MD rather than fail every analysis after it
+        raise InputError(f"{settings.time_ps:g} ps sampled every {settings.sample_fs:g} fs gives {n_frames} "
+                         f"frames; the MSD fit needs at least {MIN_FRAMES}: lower the sampling interval or run longer")
     if identity is None:
         identity = md_identity(potential, engine, model_path)
     pot_name = potential if isinstance(potential, str) else type(potential).__name__

@@ -19,8 +19,8 @@ BASELINE_TREES = 500  # plain magpie + RF baseline: scikit-learn defaults except
 
 
 def _fit_predict(method: str, table: TrainingTable, tr, te, targets, features, seed, kind, multi_output,
-                 n_estimators, inner_splits, groups, grid=None, shrink=SHRINK, comps=None):
-    """{target: (value, lower|None, upper|None)} on rows te."""
+                 n_estimators, inner_splits, groups, comps, grid=None, shrink=SHRINK):
+    """{target: (value, lower|None, upper|None)} on rows te; comps: every row's encoded composition (z, a)."""
     Y = table.Y
     if method in ("mean", "median"):  # the best constants under squared and absolute error
         stat = np.nanmean if method == "mean" else np.nanmedian
@@ -58,7 +58,7 @@ def cross_validate(table: TrainingTable, targets, features, kind: str = "rf",
             te = te[table.evaluate[te]]
             for method in methods:
                 pred = _fit_predict(method, table, tr, te, targets, features, seed, kind, multi_output,
-                                    n_estimators, inner_splits, groups, grid, shrink, comps)
+                                    n_estimators, inner_splits, groups, comps, grid, shrink)
                 for t in targets:
                     v, lo, hi = pred[t]
                     y = table.Y[t].to_numpy()[te]

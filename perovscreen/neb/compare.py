@@ -46,13 +46,13 @@ def load_published(path) -> dict:
     col = next((k for k in ("activation_energy_eV", "barrier_eV") if rows and k in rows[0]), None)
     if key is None or col is None:
         raise InputError(f"--published: {path} needs an 'id' and an 'activation_energy_eV' (or 'barrier_eV') column")
+    what = "measured Ea" if col == "activation_energy_eV" else "barrier"
     out = {}
     for r in rows:
         try:
             v = float(r[col])
         except (TypeError, ValueError):
             continue
-        what = "measured Ea" if col == "activation_energy_eV" else "barrier"
         src = r.get("doi") or Path(path).name
         out[r[key]] = (v, f"{what} ({r.get('formula') or r[key]})", src)
     return out
@@ -106,9 +106,10 @@ def compare(potentials=("chgnet", "sevenn"), examples=EXAMPLES, paths=(), params
     files = [str(p) for p in (write_examples(tmp, list(examples)) if examples else [])] + [str(p) for p in paths]
     names = list(examples) + _names(paths)
     refs = {**(published or {}), **PUBLISHED}
-    table = {n: {"structure": n, "published": refs.get(n, (None, "", ""))[0],
-                 "published_what": refs.get(n, (None, "", ""))[1],
-                 "source": refs.get(n, (None, "", ""))[2]} for n in names}
+    table = {}
+    for n in names:
+        value, what, source = refs.get(n, (None, "", ""))
+        table[n] = {"structure": n, "published": value, "published_what": what, "source": source}
     for pot in potentials:
         rows = execute_batch(NEB_STAGE, files, replace(params, potential=pot), opts)
         by_file = {}  # rows come in completion order (parallel jobs): match them to inputs by file

@@ -110,8 +110,8 @@ def test_chgnet_reactive_pairs(ref_cache):
 
 def test_chgnet_chloride_against_licoo2_sees_cobalt_chloride(ref_cache):
     """A chloride's hull against LiCoO2 holds CoCl2 (an oxide's does not). Experiment: dHf(CoCl2) = -312.5 kJ/mol
-    = -1.08 eV/atom (CHGNet: -0.94), and Li2O + CoCl2 -> 2 LiCl + CoO releases 145 kJ/mol (NBS tables), so Li3OCl (~Li2O + LiCl)
-    next to LiCoO2 must not form CoCl2."""
+    = -1.08 eV/atom (CHGNet: -0.94), and Li2O + CoCl2 -> 2 LiCl + CoO releases 145 kJ/mol (NBS tables), so
+    Li3OCl (~Li2O + LiCl) next to LiCoO2 must not form CoCl2."""
     from perovscreen.potentials.interface import cathode_phases, extra_entries
     from perovscreen.potentials.stability import reference_entries
 

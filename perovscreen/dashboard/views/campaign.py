@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from perovscreen.dashboard.data import campaign_picks, campaign_top
-from perovscreen.learn.report import FIDELITY_LABELS
 from perovscreen.dashboard.views.common import fmt, missing, section
+from perovscreen.learn.report import FIDELITY_LABELS
 
 
 def _label(n: str) -> str:
