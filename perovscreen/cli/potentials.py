@@ -1,4 +1,5 @@
-"""`perovscreen relax | stability | predict-props | gnn train | gnn calibrate | gnn evaluate | gnn cv-conductivity`."""
+"""`perovscreen relax | stability | predict-props | gnn train | gnn transfer | gnn calibrate | gnn evaluate |
+gnn cv-conductivity`."""
 from __future__ import annotations
 
 import json
@@ -47,6 +48,14 @@ def add_parser(sub) -> None:
     t.add_argument("--target-recall", type=float, default=0.9, help="non-metal recall the calibration aims at")
     t.add_argument("--json", action="store_true", help="print the comparison as JSON")
     t.set_defaults(func=cmd_gnn_train)
+    x = gsub.add_parser("transfer", help="fit the CHGNet-transfer member (frozen CHGNet features, fitted elemental "
+                        "energies, boosted trees; ~2 min) into a model directory, then calibrate that directory")
+    x.add_argument("--out", default=None, help="model directory (default ~/.cache/perovscreen/models/perov5_gnn)")
+    x.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
+    x.add_argument("--seed", type=int, default=0, help="the --seed of the networks beside it (fixes the split)")
+    x.add_argument("--limit", type=int, default=None, help="the --limit of the networks beside it")
+    x.add_argument("--target-recall", type=float, default=0.9, help="non-metal recall the calibration aims at")
+    x.set_defaults(func=cmd_gnn_transfer)
     k = gsub.add_parser("calibrate", help="fit the ensemble's 90%% intervals and non-metal threshold on the "
                         "validation cells (gnn train does this at its end); writes calibration.json")
     k.add_argument("--model-dir", default=None, help="models (default: yours in the cache, else the shipped ones)")
@@ -127,6 +136,20 @@ def cmd_gnn_train(a) -> int:
         from perovscreen.ml.gnn.calibrate import calibrate, summary
 
         log(summary(calibrate(a.out or default_model_dir(), a.data, a.seed, a.limit, a.target_recall, log=log)))
+    return 0
+
+
+@guarded
+def cmd_gnn_transfer(a) -> int:
+    from perovscreen.ml.gnn.calibrate import calibrate, summary
+    from perovscreen.ml.gnn.predict import default_model_dir
+    from perovscreen.ml.gnn.transfer import train_transfer
+
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    out = a.out or default_model_dir()
+    command = f"perovscreen gnn transfer --seed {a.seed}" + (f" --limit {a.limit}" if a.limit else "")
+    train_transfer(out, a.data, a.seed, a.limit, command, log)
+    print(summary(calibrate(out, a.data, a.seed, a.limit, a.target_recall, log=log)))
     return 0
 
 

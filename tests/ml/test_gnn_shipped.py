@@ -16,16 +16,27 @@ from perovscreen.core.results import decode
 from perovscreen.ml.cards import card_path, read_card, sha256_file
 from perovscreen.ml.gnn.models import SIZES
 from perovscreen.ml.gnn.predict import CALIBRATION, SHIPPED_DIR, PropertyEnsemble, resolve_model_dir
+from perovscreen.ml.gnn.predict import load_member
 from perovscreen.ml.gnn.store import load_net
+from perovscreen.ml.gnn.transfer import ARCH
 
 PEROV5 = Path("../shared/data/perov5/perov5.csv")
-SHIPPED = sorted(SHIPPED_DIR.glob("*.pt"))
+NETS = sorted(SHIPPED_DIR.glob("*.pt"))
+SHIPPED = sorted([*NETS, *SHIPPED_DIR.glob("*.skops")])
 
 
 def test_shipped_files_match_their_cards_and_settings():
-    assert len(SHIPPED) >= 2, "the package ships an ensemble of at least two property networks"
+    assert len(NETS) >= 2, "the package ships an ensemble of at least two property networks"
     cal = json.loads((SHIPPED_DIR / CALIBRATION).read_text())
-    for path in SHIPPED:
+    transfer = [p for p in SHIPPED if p.suffix == ".skops"]
+    assert len(transfer) == 1
+    card = read_card(transfer[0])
+    assert card["command"] == "perovscreen gnn transfer --seed 0" and card["arch"] == ARCH
+    assert card["n_train"] == 4846 and card["split"] == "formula" and card["data"] == "perov5.csv"
+    if PEROV5.is_file():
+        assert card["data_sha256"] == sha256_file(PEROV5)
+    assert load_member(transfer[0])[0].arch == ARCH  # through the type-checked skops loader
+    for path in NETS:
         card = read_card(path)
         assert card["model_file"] == path.name and sha256_file(path) == card["sha256"]
         cfg = card["config"]
@@ -41,15 +52,17 @@ def test_shipped_files_match_their_cards_and_settings():
         assert net.arch == card["arch"]
     # the calibration belongs to exactly these members and was measured on held-out cells
     assert cal["members"] == sorted(read_card(p)["sha256"] for p in SHIPPED)
+    assert cal["member_files"] == [p.name for p in SHIPPED] and abs(sum(cal["weights"]) - 1) < 1e-9
     assert cal["heat_scale"] > 0 and 0 < cal["nonmetal_threshold"] < 1
     assert 0.85 <= cal["test"]["heat_coverage_90"] <= 0.97
+    assert cal["test"]["heat_mae"] < 0.075  # the networks alone: 0.098
     assert cal["test"]["nonmetal_recall"] >= 0.7 and cal["test"]["n"] == 606
 
 
 def test_tampered_or_replaced_shipped_file_is_refused(tmp_path):
     d = tmp_path / "weights"
     shutil.copytree(SHIPPED_DIR, d)
-    victim = d / SHIPPED[0].name
+    victim = d / NETS[0].name
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte inside the weights
     victim.write_bytes(bytes(data))
@@ -57,10 +70,10 @@ def test_tampered_or_replaced_shipped_file_is_refused(tmp_path):
         PropertyEnsemble(d)
     assert "\n" not in str(err.value) and victim.name in str(err.value)
     # a file that would run code on unpickling, with a card re-written to match it, is refused unread
-    blob = torch.load(SHIPPED[0], map_location="cpu", weights_only=True)
+    blob = torch.load(NETS[0], map_location="cpu", weights_only=True)
     blob["hook"] = os.system
     torch.save(blob, victim)
-    card = read_card(SHIPPED[0])
+    card = read_card(NETS[0])
     card["sha256"] = sha256_file(victim)
     card_path(victim).write_text(json.dumps(card))
     with pytest.raises(ModelError, match="refused") as err:
@@ -68,19 +81,43 @@ def test_tampered_or_replaced_shipped_file_is_refused(tmp_path):
     assert "system" in str(err.value) and "\n" not in str(err.value)
 
 
+def test_tampered_transfer_member_is_refused(tmp_path):
+    """The CHGNet-transfer member (skops): a changed byte fails its card; a file naming a type outside the
+    allow-list (with a card re-written to match) is refused before it is loaded."""
+    import skops.io as sio
+
+    src = next(SHIPPED_DIR.glob("*.skops"))
+    victim = tmp_path / src.name
+    shutil.copy(src, victim)
+    shutil.copy(card_path(src), card_path(victim))
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        load_member(victim)
+    sio.dump({"elements": ["O"], "mu": np.zeros(1), "heat": None, "metal": None, "gap": None,
+              "hook": subprocess.Popen}, victim)
+    card = read_card(src)
+    card["sha256"] = sha256_file(victim)
+    card_path(victim).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="untrusted types") as err:
+        load_member(victim)
+    assert "Popen" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_lookup_order(tmp_path, monkeypatch):
     monkeypatch.setenv("PEROVSCREEN_MODELS", str(tmp_path / "empty"))
     assert resolve_model_dir() == SHIPPED_DIR  # fresh install: nothing trained, the shipped ensemble
     mine = tmp_path / "empty" / "perov5_gnn"
     mine.mkdir(parents=True)
-    shutil.copy(SHIPPED[0], mine)
+    shutil.copy(NETS[0], mine)
     assert resolve_model_dir() == SHIPPED_DIR  # a weight file without its card is not a model
-    shutil.copy(card_path(SHIPPED[0]), mine)
+    shutil.copy(card_path(NETS[0]), mine)
     assert resolve_model_dir() == mine  # models you trained come before the shipped ones
     assert resolve_model_dir(tmp_path / "x") == tmp_path / "x"  # --model-dir first
     # a calibration applies only to the members it was fitted for
     assert PropertyEnsemble(mine).calibration is None
-    assert PropertyEnsemble().members[0][1]["sha256"] == read_card(SHIPPED[0])["sha256"]
+    assert PropertyEnsemble().members[0][1]["sha256"] == read_card(NETS[0])["sha256"]
 
 
 def test_shipped_ensemble_on_held_out_perov5_cells():
@@ -98,7 +135,7 @@ def test_shipped_ensemble_on_held_out_perov5_cells():
     preds = PropertyEnsemble(SHIPPED_DIR).predict(structures)
     heat = np.array([p.heat_of_formation.value for p in preds])
     truth = df["heat_ref"].to_numpy()[test]
-    assert np.abs(heat - truth).mean() < 0.12  # the shipped ensemble's whole-test MAE is in its calibration.json
+    assert np.abs(heat - truth).mean() < 0.10  # the shipped ensemble's whole-test MAE is in its calibration.json
     inside = np.mean([p.heat_of_formation.contains(t) for p, t in zip(preds, truth)])
     assert inside >= 0.75 and all("calibrated" in p.heat_of_formation.method for p in preds)
 

@@ -6,6 +6,8 @@
   one giving the narrowest mean interval (a constant width when the spread does not track the error). The
   gap interval is fitted on the cells called (possibly) non-metal; a cell called metal gets [0, the 90%
   quantile of the gaps of validation cells called metal].
+- Member weights: with a CHGNet-transfer member beside networks, its share w of the ensemble average (the
+  networks share 1 - w equally) is the grid value (steps of 0.05) with the lowest validation heat MAE.
 - Non-metal call: 96% of Perov-5 cells are metals, so the accuracy-optimal call (P(metal) < 0.5) finds almost
   none. The threshold on the ensemble P(metal) is the lowest that recalls ``target_recall`` of the validation
   non-metals; precision at it is reported, and both are re-measured on the untouched test cells.
@@ -19,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from perovscreen.ml.gnn.predict import CALIBRATION, Z90, PropertyEnsemble, ensemble_metrics, split_outputs
+from perovscreen.ml.gnn.predict import (CALIBRATION, Z90, PropertyEnsemble, ensemble_metrics, split_outputs,
+                                        weighted)
 from perovscreen.ml.gnn.train import METAL_GAP
+from perovscreen.ml.gnn.transfer import ARCH
 
 HEAT_FLOOR = 0.01  # eV/atom; a floor on the member sd so that near-identical members still get an interval
 GAP_FLOOR = 0.05  # eV
@@ -47,18 +51,35 @@ def _fit_scale(err: np.ndarray, sd: np.ndarray, floor: float, level: float) -> t
     return best[1], best[2]
 
 
-def fit_calibration(d: np.ndarray, y: np.ndarray, target_recall: float = 0.9, level: float = 0.9) -> dict:
-    """Calibration from validation member outputs ``d`` (members, n, 3) and targets ``y`` (n, 2)."""
-    p = d[:, :, 2].mean(0)
+def fit_weights(d: np.ndarray, y: np.ndarray, transfer: np.ndarray) -> list[float] | None:
+    """Member weights (see the module doc); None (equal weights) unless both kinds of member are present."""
+    if transfer.all() or not transfer.any():
+        return None
+    best = (math.inf, None)
+    for share in np.linspace(0, 1, 21):
+        w = np.where(transfer, share / transfer.sum(), (1 - share) / (~transfer).sum())
+        mae = float(np.nanmean(np.abs(weighted(d[:, :, 0], w)[0] - y[:, 0])))
+        if mae < best[0] - 1e-12:
+            best = (mae, w)
+    return [float(x) for x in best[1]]
+
+
+def fit_calibration(d: np.ndarray, y: np.ndarray, target_recall: float = 0.9, level: float = 0.9,
+                    weights=None) -> dict:
+    """Calibration from validation member outputs ``d`` (members, n, 3) and targets ``y`` (n, 2), for members
+    averaged with ``weights`` (equal when None)."""
+    p = weighted(d[:, :, 2], weights)[0]
     nm = y[:, 1] > METAL_GAP
     ps = np.sort(p[nm])
     t = float(ps[max(math.ceil(target_recall * len(ps)), 1) - 1]) if len(ps) else 0.5
     called = (p <= t) | (p < 0.5)  # the cells whose gap interval reaches the regressed gap (see combine)
-    heat_scale, heat_floor = _fit_scale(np.abs(d[:, :, 0].mean(0) - y[:, 0]), d[:, :, 0].std(0), HEAT_FLOOR, level)
-    gc = d[:, called, 1]
-    gap_scale, gap_floor = (_fit_scale(np.abs(gc.mean(0) - y[called, 1]), gc.std(0), GAP_FLOOR, level)
+    heat, hsd = weighted(d[:, :, 0], weights)
+    ok = ~np.isnan(heat)
+    heat_scale, heat_floor = _fit_scale(np.abs(heat - y[:, 0])[ok], hsd[ok], HEAT_FLOOR, level)
+    gap, gsd = weighted(d[:, called, 1], weights)
+    gap_scale, gap_floor = (_fit_scale(np.abs(gap - y[called, 1]), gsd, GAP_FLOOR, level)
                             if called.any() else (Z90, GAP_FLOOR))
-    return {"level": level, "target_recall": target_recall, "nonmetal_threshold": t,
+    return {"level": level, "weights": weights, "target_recall": target_recall, "nonmetal_threshold": t,
             "heat_scale": heat_scale, "heat_floor": heat_floor, "gap_scale": gap_scale, "gap_floor": gap_floor,
             "metal_gap_upper": _conformal_quantile(y[~called, 1], level) if (~called).any() else 0.0}
 
@@ -68,7 +89,9 @@ def calibrate(model_dir=None, root=None, seed: int = 0, limit: int | None = None
     """Fit on the validation cells, measure on the test cells, write ``<model_dir>/calibration.json``."""
     ens = PropertyEnsemble(model_dir, calibrated=False)
     out = split_outputs(ens, ("val", "test"), root, seed, limit)
-    cal = fit_calibration(*out["val"], target_recall=target_recall, level=level)
+    transfer = np.array([n.arch == ARCH for n, _ in ens.members])
+    weights = fit_weights(*out["val"], transfer)
+    cal = fit_calibration(*out["val"], target_recall=target_recall, level=level, weights=weights)
     cards = [c for _, c in ens.members]
     cal.update({"format": "perovscreen.gnn_calibration/1", "members": sorted(c["sha256"] for c in cards),
                 "member_files": sorted(c["model_file"] for c in cards),

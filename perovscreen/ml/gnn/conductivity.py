@@ -57,6 +57,28 @@ def _model(device: str = "cpu"):
     return get_calculator("chgnet", device=device).model
 
 
+def chgnet_readout(structures, device: str = "cpu", batch_size: int = 64):
+    """(energies eV/atom [n], final-layer atom features [(atoms, 64)] per structure) of the frozen CHGNet,
+    in batches. Graph construction raises for a structure with an isolated atom."""
+    model = _model(device)
+    energies, feats = [], []
+    for i in range(0, len(structures), batch_size):
+        chunk = structures[i:i + batch_size]
+        graphs = [model.graph_converter(s).to(device) for s in chunk]
+        captured = []
+        hook = model.readout_norm.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
+        try:
+            with torch.no_grad():
+                out = model(graphs, task="e")
+        finally:
+            hook.remove()
+        energies.extend(out["e"].cpu().double().numpy().ravel().tolist())
+        feas = captured[-1].cpu().double().numpy()
+        splits = np.cumsum([len(s) for s in chunk])[:-1]
+        feats.extend(np.split(feas, splits))
+    return np.array(energies), feats
+
+
 def chgnet_embedding(structure, device: str = "cpu") -> np.ndarray:
     """[128]: final-layer CHGNet atom features averaged over all atoms, then over Li atoms (ordered input)."""
     if not structure.is_ordered:
@@ -64,16 +86,7 @@ def chgnet_embedding(structure, device: str = "cpu") -> np.ndarray:
     li = np.array([site.specie.symbol == "Li" for site in structure])
     if not li.any():
         raise InputError(f"{structure.composition.reduced_formula}: no Li sites to pool")
-    model = _model(device)
-    graph = model.graph_converter(structure)  # raises for isolated atoms
-    captured = []
-    hook = model.readout_norm.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
-    try:
-        with torch.no_grad():
-            model([graph.to(device)], task="e")
-    finally:
-        hook.remove()
-    feas = captured[-1].cpu().double().numpy()
+    feas = chgnet_readout([structure], device)[1][0]
     return np.concatenate([feas.mean(0), feas[li].mean(0)])
 
 

@@ -38,9 +38,18 @@ def resolve_model_dir(model_dir=None) -> Path:
     if model_dir:
         return Path(model_dir)
     cache = default_model_dir()
-    if cache.is_dir() and any(card_path(p).is_file() for p in cache.glob("*.pt")):
+    if cache.is_dir() and any(card_path(p).is_file() for p in [*cache.glob("*.pt"), *cache.glob("*.skops")]):
         return cache
     return SHIPPED_DIR
+
+
+def load_member(path):
+    """(member, card) of a network (``.pt``) or a CHGNet-transfer member (``.skops``), card-checked."""
+    if Path(path).suffix == ".skops":
+        from perovscreen.ml.gnn.transfer import load_transfer
+
+        return load_transfer(path)
+    return load_net(path)
 
 
 def read_calibration(model_dir, members) -> dict | None:
@@ -80,15 +89,29 @@ class PropertyPrediction(Result):
         return (self.heat_of_formation.upper - self.heat_of_formation.value) / Z90
 
 
+def weighted(x: np.ndarray, w=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cell weighted mean and standard deviation over members of ``x`` (members, n); a NaN output (a
+    member that cannot predict that cell) gets no weight. Equal weights by default."""
+    w = np.ones(len(x)) if w is None else np.asarray(w, float)
+    w = np.where(np.isnan(x), 0.0, w[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = w / w.sum(0)
+    v = np.nan_to_num(x)
+    mean = (w * v).sum(0)
+    return mean, np.sqrt((w * (v - mean) ** 2).sum(0))
+
+
 def combine(d: np.ndarray, cal: dict | None = None) -> dict:
     """Member outputs (members, n, 3) [heat, regressed gap, P(metal)] -> ensemble arrays: heat, heat_lo/hi,
-    gap, gap_lo/hi, p_metal, nonmetal. The gap value is the accuracy-optimal estimate (the regressed gap where
+    gap, gap_lo/hi, p_metal, nonmetal. Members are averaged with the calibration's ``weights`` (fitted on
+    validation cells; equal without). The gap value is the accuracy-optimal estimate (the regressed gap where
     P(metal) < 0.5, else 0); ``nonmetal`` is the recall-oriented call (P(metal) <= the calibrated threshold),
     and for such a cell the interval reaches up to the regressed gap + its width."""
     cal = cal or {}
-    heat, hsd = d[:, :, 0].mean(0), d[:, :, 0].std(0)
-    reg, gsd = d[:, :, 1].mean(0), d[:, :, 1].std(0)
-    p = d[:, :, 2].mean(0)
+    w = cal.get("weights")
+    heat, hsd = weighted(d[:, :, 0], w)
+    reg, gsd = weighted(d[:, :, 1], w)
+    p = weighted(d[:, :, 2], w)[0]
     nonmetal = p <= cal.get("nonmetal_threshold", 0.5)
     likely = p < 0.5
     hw = cal.get("heat_scale", Z90) * np.maximum(hsd, cal.get("heat_floor", 0.0))
@@ -104,7 +127,7 @@ class PropertyEnsemble:
 
     def __init__(self, model_dir=None, archs=None, calibrated: bool = True):
         self.model_dir = resolve_model_dir(model_dir)
-        self.members = [load_net(p) for p in find_models(self.model_dir, archs)]
+        self.members = [load_member(p) for p in find_models(self.model_dir, archs)]
         self.calibration = read_calibration(self.model_dir, self.members) if calibrated else None
 
     def outputs(self, structures) -> np.ndarray:
@@ -113,6 +136,9 @@ class PropertyEnsemble:
 
         graphs, out = {}, []
         for net, _ in self.members:
+            if not hasattr(net, "featurize"):  # CHGNet-transfer member
+                out.append(net.outputs(structures))
+                continue
             key = (net.arch == "alignn", net.cutoff)  # the PyG architectures share one graph format
             if key not in graphs:
                 graphs[key] = [net.featurize(s) for s in structures]
@@ -173,7 +199,7 @@ def ensemble_metrics(d: np.ndarray, y: np.ndarray, cal: dict | None) -> dict:
 
     c = combine(d, cal)
     pred = np.stack([c["heat"], c["gap"], c["p_metal"]], axis=1)
-    spread = d[:, :, 0].std(0)
+    spread = weighted(d[:, :, 0], (cal or {}).get("weights"))[1]
     err = np.abs(c["heat"] - y[:, 0])
     return {**evaluate(pred, y, called=c["nonmetal"]), "n": len(y),
             "heat_coverage_90": float(((y[:, 0] >= c["heat_lo"]) & (y[:, 0] <= c["heat_hi"])).mean()),

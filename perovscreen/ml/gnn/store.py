@@ -59,9 +59,10 @@ def load_net(path):
 
 
 def find_models(model_dir, archs=None) -> list[Path]:
-    """Model files with cards in ``model_dir`` (those of the architectures ``archs`` when given)."""
+    """Member files with cards in ``model_dir`` (networks ``*.pt``, CHGNet-transfer ``*.skops``), sorted by
+    name (those of the architectures ``archs`` when given)."""
     d = Path(model_dir)
-    files = sorted(p for p in d.glob("*.pt") if card_path(p).is_file()) if d.is_dir() else []
+    files = sorted(p for p in [*d.glob("*.pt"), *d.glob("*.skops")] if card_path(p).is_file()) if d.is_dir() else []
     if not files:
         raise ModelError(f"no property models with cards in {d}; train them with `perovscreen gnn train --out {d}`")
     if archs:
