@@ -60,6 +60,11 @@ def load_potential(path) -> dict:
         raise InputError(f"cannot read classical potential {path}: {exc}") from None
 
 
+# Rigid-ion Li3OCl potential force-matched to CHGNet 0.3.0 by perovscreen.md.forcefit (docs/md.md): it gives
+# the demo an MD that diffuses on 2 cores (Ea ~0.27 eV, 600-900 K, 127 atoms, ~25 s per temperature).
+POTENTIALS["li3ocl-chgnet"] = load_potential(Path(__file__).parent / "data" / "li3ocl_chgnet.json")
+
+
 def resolve_potential(potential: str | dict, atoms: Atoms) -> tuple[dict, list[str]]:
     """Potential dict and the sorted species of atoms; InputError if unknown or incomplete."""
     if isinstance(potential, (str, Path)) and str(potential).endswith(".json") and potential not in POTENTIALS:

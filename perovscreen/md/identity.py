@@ -18,6 +18,8 @@ def md_identity(calculator, engine: str = DEFAULTS.engine, model_path: str = "")
     from perovscreen.core.hashing import file_sha256
     from perovscreen.md.classical import POTENTIALS, load_potential, potential_key
 
+    if not model_path and isinstance(calculator, str) and calculator.endswith(".json") and calculator not in POTENTIALS:
+        model_path = calculator  # a JSON file given as the potential
     if model_path:
         pot = load_potential(model_path)
         return {"potential": str(calculator), "engine": engine, "parameters": potential_key(pot),

@@ -109,13 +109,12 @@ def props_section(cands) -> list[str]:
     head = ["## Graph-network properties (Perov-5 ensemble)", ""]
     if importlib.util.find_spec("torch_geometric") is None:
         return head + ["not computed: the graph networks need `pip install perovscreen[gnn]`", ""]
-    from pymatgen.core import Structure
-
     from perovscreen.ml.gnn.predict import PropertyEnsemble
+    from perovscreen.structures.intake import load_file
 
     structs, ids, skipped = [], [], []
-    for c in cands:
-        s = Structure.from_file(c.file) if c.file and Path(c.file).is_file() else None
+    for c in cands:  # read as the intake reads it (pymatgen's CIF notes are kept in the record, not printed)
+        s = load_file(c.file, ion="none")[0].structure if c.file and Path(c.file).is_file() else None
         if s is None or not s.is_ordered:
             skipped.append(f"`{c.id}` ({'partial occupancies' if s is not None else 'no structure file'})")
             continue
