@@ -20,7 +20,7 @@ def run_demo(out: str | Path = "results", jobs: int = 2, config: str | Path | No
     cfg = load_config(config or DATA / "demo.toml")
     cfg["run"]["out"] = str(out)
     cfg["run"]["jobs"] = jobs
-    # the built-in examples plus the Li-rich antiperovskite defect model that the demo's MD runs on
+    # the built-in examples plus the Li-rich antiperovskite defect model (the demo's MD runs on Li3OCl)
     paths = write_examples(out / "examples") + write_examples(out / "examples", DEMO_MODELS)
     res = run_screen([str(p) for p in paths], DATA / "demo_space.yaml", cfg)
     report = write_report(res)
