@@ -52,3 +52,19 @@ def test_member_weights_are_fitted_on_validation_errors():
     c = combine(d, cal)
     assert np.allclose(c["heat"], good) and cal["weights"][1] == 1.0
     assert np.mean((y[:, 0] >= c["heat_lo"]) & (y[:, 0] <= c["heat_hi"])) >= 0.9
+
+
+def test_site_roles_and_pooling_keep_a_and_b_sites_apart():
+    from perovscreen.ml.gnn.transfer import pool, site_roles
+    from perovscreen.structures.examples import get_example
+
+    srtio3 = get_example("SrTiO3")
+    assert list(site_roles(srtio3)) == [0, 1, 2, 2, 2]  # Sr (12 O at a/sqrt2) A, Ti (6 O at a/2) B
+    distorted = srtio3.copy()
+    distorted.translate_sites([0], [0.08, 0.03, 0.0])  # an off-centre A cation, as in relaxed Perov-5 cells
+    assert list(site_roles(distorted)) == [0, 1, 2, 2, 2]
+    assert set(site_roles(get_example("Li3OCl"))) == {1, 2}  # one cation kind: all B-like (octahedral Li)
+    feats = np.arange(15.0).reshape(5, 3)
+    z = pool(feats, np.array([0, 1, 2, 2, 2]))
+    assert np.allclose(z, [0, 1, 2, 3, 4, 5, 9, 10, 11, 6, 7, 8, 12, 13, 14])  # A, B, anion mean/min/max
+    assert np.allclose(pool(feats, np.array([1, 1, 1, 2, 2]))[:3], 0)  # no A-like cation: zeros

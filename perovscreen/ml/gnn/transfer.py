@@ -4,8 +4,8 @@ of the network): heat of formation, regressed gap and P(metal) of a Perov-5-like
 heat = E_CHGNet / atom - sum_i x_i mu_i + r(z). The fitted elemental energies mu_i (least squares on the
 training cells) absorb what separates CHGNet's energy scale (PBE/PBE+U, MP2020 corrections) from Perov-5's
 heat_ref (GPAW RPBE against Castelli et al.'s references). The correction r is a gradient-boosted model of
-the residual on z = pooled final-layer CHGNet atom features (mean, min, max over the cell), the composition,
-E and the linear estimate. A boosted classifier gives P(metal) and a boosted regressor (trained on
+the residual on z = final-layer CHGNet atom features pooled by site role (A-like cations, B-like cations,
+anions), the composition, E and the linear estimate. A boosted classifier gives P(metal) and a boosted regressor (trained on
 non-metals) the gap. The universal potential already knows which anion arrangement is stable, which is the
 part of Perov-5 that composition alone cannot see.
 
@@ -29,13 +29,45 @@ TRUSTED = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
 BOOST = {"max_iter": 1500, "learning_rate": 0.03, "max_leaf_nodes": 31, "l2_regularization": 1.0}
 
 
+ANIONS = {"N", "P", "As", "O", "S", "Se", "Te", "F", "Cl", "Br", "I"}
+
+
+def site_roles(structure) -> np.ndarray:
+    """0 = A-like cation, 1 = B-like cation, 2 = anion. A cation's size is the mean distance to its 6 nearest
+    anions (A-X = sqrt(2) x B-X in a cubic perovskite; relaxed Perov-5 cells are distorted, so coordination
+    counts are not reliable): cations above the midpoint of the smallest and largest are A-like when the two
+    differ by more than 5 %, else every cation is B-like (e.g. Li3OCl)."""
+    roles = np.array([2 if site.specie.symbol in ANIONS else 1 for site in structure])
+    size = {}
+    for i, nbrs in enumerate(structure.get_all_neighbors(5.0)):
+        d = np.sort([n.nn_distance for n in nbrs if n.specie.symbol in ANIONS])
+        if roles[i] != 2 and len(d):
+            size[i] = d[:6].mean()
+    if size:
+        lo, hi = min(size.values()), max(size.values())
+        if hi > 1.05 * lo:
+            for i, v in size.items():
+                roles[i] = 0 if v > (lo + hi) / 2 else 1
+    return roles
+
+
+def pool(feats: np.ndarray, roles: np.ndarray) -> np.ndarray:
+    """[320]: mean features of the A-like and B-like cations, mean/min/max over the anions (zeros if none):
+    a perovskite's A and B sites, and its anion arrangement, stay apart."""
+    z = np.zeros(feats.shape[1])
+    part = lambda r: feats[roles == r]  # noqa: E731
+    a, b, x = part(0), part(1), part(2)
+    return np.concatenate([a.mean(0) if len(a) else z, b.mean(0) if len(b) else z,
+                           *((x.mean(0), x.min(0), x.max(0)) if len(x) else (z, z, z))])
+
+
 def cell_features(structures, device: str = "cpu"):
-    """(E eV/atom [n], pooled CHGNet atom features [n, 192]: mean, min, max over each cell)."""
+    """(E eV/atom [n], CHGNet atom features pooled by site role [n, 320], see ``pool``)."""
     from perovscreen.ml.gnn.conductivity import chgnet_readout, torch_threads
 
     with torch_threads(1):  # 5-atom cells: one thread is fastest
         energies, feats = chgnet_readout(structures, device)
-    return energies, np.array([np.concatenate([f.mean(0), f.min(0), f.max(0)]) for f in feats])
+    return energies, np.array([pool(f, site_roles(s)) for f, s in zip(feats, structures)])
 
 
 def fractions(structures, elements) -> tuple[np.ndarray, np.ndarray]:
