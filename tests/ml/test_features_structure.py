@@ -22,7 +22,7 @@ def test_li3ocl_geometry_hand_computed():
 
 def test_tolerance_factors_shannon():
     # SrTiO3: (1.44 + 1.40) / (sqrt2 (0.605 + 1.40)) = 1.002 (Shannon XII Sr2+, VI Ti4+, VI O2-)
-    t, tau = structure_descriptors(get_example("SrTiO3"), bvse=False)["s_tolerance_t"], None
+    t = structure_descriptors(get_example("SrTiO3"), bvse=False)["s_tolerance_t"]
     assert t == pytest.approx(2.84 / (math.sqrt(2) * 2.005), abs=2e-3)
     # Li3OCl antiperovskite: (r_Cl + r_Li) / (sqrt2 (r_O + r_Li)) = (1.81 + 0.76) / (sqrt2 * 2.16) = 0.841
     d = structure_descriptors(get_example("Li3OCl"), bvse=False)
