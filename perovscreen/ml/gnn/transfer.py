@@ -5,9 +5,9 @@ heat = E_CHGNet / atom - sum_i x_i mu_i + r(z). The fitted elemental energies mu
 training cells) absorb what separates CHGNet's energy scale (PBE/PBE+U, MP2020 corrections) from Perov-5's
 heat_ref (GPAW RPBE against Castelli et al.'s references). The correction r is a gradient-boosted model of
 the residual on z = final-layer CHGNet atom features pooled by site role (A-like cations, B-like cations,
-anions), the composition, E and the linear estimate. A boosted classifier gives P(metal) and a boosted regressor (trained on
-non-metals) the gap. The universal potential already knows which anion arrangement is stable, which is the
-part of Perov-5 that composition alone cannot see.
+anions), the composition, E and the linear estimate. A boosted classifier gives P(metal) and a boosted
+regressor (trained on non-metals) the gap. The universal potential already knows which anion arrangement is
+stable, which is the part of Perov-5 that composition alone cannot see.
 
 A cell containing an element absent from the training cells has no mu for it: its heat is NaN (the other
 ensemble members carry it; the prediction is flagged as an extrapolation anyway).
@@ -27,8 +27,6 @@ SUFFIX = ".skops"
 # sklearn internals of the boosted models that skops does not trust by default (plain fitted data)
 TRUSTED = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
 BOOST = {"max_iter": 1500, "learning_rate": 0.03, "max_leaf_nodes": 31, "l2_regularization": 1.0}
-
-
 ANIONS = {"N", "P", "As", "O", "S", "Se", "Te", "F", "Cl", "Br", "I"}
 
 
@@ -147,7 +145,8 @@ def train_transfer(out_dir, root=None, seed: int = 0, limit: int | None = None, 
     blob["metal"] = HistGradientBoostingClassifier(max_iter=500, learning_rate=0.05,
                                                    random_state=seed).fit(z[tr], metal[tr])
     nm = tr[~metal[tr]]
-    blob["gap"] = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, random_state=seed).fit(z[nm], y[nm, 1])
+    blob["gap"] = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05,
+                                                random_state=seed).fit(z[nm], y[nm, 1])
     te = split.test
     pred = np.stack([base[te] + blob["heat"].predict(z[te]), np.clip(blob["gap"].predict(z[te]), 0, None),
                      blob["metal"].predict_proba(z[te])[:, 1]], axis=1)
