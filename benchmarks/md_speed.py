@@ -3,6 +3,7 @@ perovscreen's ASE engine (sampling + checkpoints) over a bare ASE Nose-Hoover lo
 
     python benchmarks/md_speed.py --sizes 1 2 3 --steps 20 --potentials chgnet sevenn --threads 1
     python benchmarks/md_speed.py --classical --steps 2000      # OpenMM vs LAMMPS, Teter Li2O, same run
+    python benchmarks/md_speed.py --fitted --sizes 2 3 --steps 20 --threads 1   # CHGNet-fitted Li3OCl (LAMMPS) vs CHGNet
 
 Both loops run the same number of steps from the same state, alternating (bare, engine, bare, engine) so
 that load drift on a shared machine hits both alike; the overhead is the median ratio of the pairs.
@@ -83,6 +84,29 @@ def classical(steps: int, repeats: int) -> None:
               f"{sps['openmm'] / sps['lammps']:13.2f}", flush=True)
 
 
+def fitted(sizes, steps: int, repeats: int) -> None:
+    """The Li3OCl potential force-matched to CHGNet (LAMMPS, serial) vs CHGNet itself (perovscreen's ASE engine)
+    on the same cells and settings: what the demo gains by running the fitted potential."""
+    from perovscreen.md.engine_lammps import run_lammps
+
+    calc = get_calculator("chgnet")
+    n_classical = 200 * steps
+    s = MDSettings(time_ps=n_classical * 2 / 1000, equil_ps=0, timestep_fs=2.0, sample_fs=50.0, checkpoint_steps=1000)
+    print(f"{'atoms':>5s} {'CHGNet steps/s':>14s} {'fitted steps/s':>14s} {'fitted/CHGNet':>13s}")
+    for n in sizes:
+        atoms = cell(n)
+        bare(atoms, calc, 2)  # warm-up
+        t_chg = np.median([engine(atoms, calc, steps) for _ in range(repeats)])
+        times = []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as wd:
+                t = time.perf_counter()
+                run_lammps(atoms, "li3ocl-chgnet", 800.0, s, wd)
+                times.append(time.perf_counter() - t)
+        chg, fit = steps / t_chg, n_classical / np.median(times)
+        print(f"{len(atoms):5d} {chg:14.2f} {fit:14.1f} {fit / chg:13.0f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 3])
@@ -92,6 +116,7 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     ap.add_argument("--classical", action="store_true", help="OpenMM vs LAMMPS with the Teter potential instead")
+    ap.add_argument("--fitted", action="store_true", help="the CHGNet-fitted Li3OCl potential vs CHGNet instead")
     args = ap.parse_args()
     if args.classical:
         return classical(args.steps, args.repeats)
@@ -99,6 +124,8 @@ def main():
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.fitted:
+        return fitted(args.sizes, args.steps, args.repeats)
     print(f"{'potential':9s} {'atoms':>5s} {'steps/s':>8s} {'atom-steps/s':>12s} {'bare steps/s':>12s} "
           f"{'overhead':>9s}")
     for name in args.potentials:
