@@ -51,26 +51,20 @@ def add_parser(sub) -> None:
     x = gsub.add_parser("transfer", help="fit the CHGNet-transfer member (frozen CHGNet features, fitted elemental "
                         "energies, boosted trees; ~2 min) into a model directory, then calibrate that directory")
     x.add_argument("--out", default=None, help="model directory (default ~/.cache/perovscreen/models/perov5_gnn)")
-    x.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
-    x.add_argument("--seed", type=int, default=0, help="the --seed of the networks beside it (fixes the split)")
-    x.add_argument("--limit", type=int, default=None, help="the --limit of the networks beside it")
+    _split_options(x)
     x.add_argument("--target-recall", type=float, default=0.9, help="non-metal recall the calibration aims at")
     x.set_defaults(func=cmd_gnn_transfer)
     k = gsub.add_parser("calibrate", help="fit the ensemble's 90%% intervals and non-metal threshold on the "
                         "validation cells (gnn train does this at its end); writes calibration.json")
     k.add_argument("--model-dir", default=None, help="models (default: yours in the cache, else the shipped ones)")
-    k.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
-    k.add_argument("--seed", type=int, default=0, help="the --seed used for training (fixes the split)")
-    k.add_argument("--limit", type=int, default=None, help="the --limit used for training")
+    _split_options(k)
     k.add_argument("--target-recall", type=float, default=0.9)
     k.add_argument("--json", action="store_true")
     k.set_defaults(func=cmd_gnn_calibrate)
     e = gsub.add_parser("evaluate", help="test-split metrics of the saved ensemble and its spread calibration")
     e.add_argument("--model-dir", default=None, help="models (default: yours in the cache, else the shipped ones)")
     e.add_argument("--archs", default=None, help="comma-separated architectures (default: every model there)")
-    e.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
-    e.add_argument("--seed", type=int, default=0, help="the --seed used for training (fixes the split)")
-    e.add_argument("--limit", type=int, default=None, help="the --limit used for training")
+    _split_options(e)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_gnn_evaluate)
     c = gsub.add_parser("cv-conductivity", help="OBELiX conductivity: CHGNet embeddings + deep-ensemble MLP vs #4's "
@@ -107,6 +101,13 @@ def cmd_predict_props(args) -> int:
     from perovscreen.ml.gnn.predict import PROPS
 
     return _run_checked(PROPS, args)
+
+
+def _split_options(p) -> None:
+    """--data/--seed/--limit of the commands that re-derive the formula split the networks were trained on."""
+    p.add_argument("--data", default=None, help="data root containing perov5/ (default ../shared/data)")
+    p.add_argument("--seed", type=int, default=0, help="the --seed used for training (fixes the split)")
+    p.add_argument("--limit", type=int, default=None, help="the --limit used for training")
 
 
 def _run_checked(stage, args) -> int:

@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from perovscreen.structures.examples import get_example
 
 DATA = Path(__file__).parent / "data"
 Z = {"Li": 1.0, "O": -2.0, "Cl": -1.0}  # formal charges; the fitted charges are s * Z (neutral for any s)
@@ -27,16 +30,20 @@ PAIRS = (("Li", "O"), ("Li", "Cl"), ("O", "O"), ("O", "Cl"), ("Cl", "Cl"))
 DISPERSIVE = (("O", "O"), ("O", "Cl"), ("Cl", "Cl"))  # C > 0 only between anions: no Li collapse
 CUTOFF = 10.0
 KE = 14.399645  # e^2 / (4 pi eps0) in eV A
-A_EXP = 3.9090  # Li3OCl, Zhao & Daemen, JACS 134, 15042 (2012)
+A_EXP = get_example("Li3OCl").lattice.a  # 3.9090 A, Zhao & Daemen, JACS 134, 15042 (2012)
 # start: Li-O close to Catlow-type oxide values, anion pairs soft; s free in [0.5, 1]
 X0 = {"s": 0.8, ("Li", "O"): (600.0, 0.30, 0.0), ("Li", "Cl"): (1200.0, 0.30, 0.0), ("O", "O"): (2000.0, 0.30, 20.0),
       ("O", "Cl"): (2000.0, 0.30, 20.0), ("Cl", "Cl"): (2000.0, 0.33, 30.0)}
 
 
 # ---------------------------------------------------------------- reference configurations (CHGNet)
-def li3ocl(n: int = 2, a: float = A_EXP) -> Atoms:
-    cell = Atoms("Li3OCl", scaled_positions=[(0.5, 0, 0), (0, 0.5, 0), (0, 0, 0.5), (0, 0, 0), (0.5, 0.5, 0.5)],
-                 cell=[a] * 3, pbc=True)
+def li3ocl(n: int = 2, a: float | None = None) -> Atoms:
+    """The built-in Li3OCl example (measured a) as an n x n x n ASE cell, optionally at lattice parameter a."""
+    s = get_example("Li3OCl")
+    s.remove_oxidation_states()
+    cell = AseAtomsAdaptor.get_atoms(s)
+    if a is not None:
+        cell.set_cell([a] * 3, scale_atoms=True)
     return cell.repeat(n)
 
 
@@ -142,7 +149,6 @@ def ewald_unit(atoms: Atoms) -> tuple[float, np.ndarray]:
     """Ewald energy (eV) and forces (eV/A) of the formal charges Z (pymatgen; charged cells get the usual
     neutralising background, as in LAMMPS)."""
     from pymatgen.analysis.ewald import EwaldSummation
-    from pymatgen.io.ase import AseAtomsAdaptor
 
     s = AseAtomsAdaptor.get_structure(atoms)
     s.add_oxidation_state_by_element(Z)

@@ -19,7 +19,7 @@ import numpy as np
 from perovscreen.core.paths import models_root
 from perovscreen.core.results import Estimate, Result
 from perovscreen.jobs.stage import Resources, Stage, param
-from perovscreen.ml.gnn.store import find_models, load_net
+from perovscreen.ml.gnn.store import find_models, load_net, member_files
 
 SHIPPED_DIR = Path(__file__).with_name("weights")
 CALIBRATION = "calibration.json"
@@ -33,12 +33,10 @@ def default_model_dir() -> Path:
 
 def resolve_model_dir(model_dir=None) -> Path:
     """``model_dir`` if given; else the cache when it holds models with cards (yours); else the shipped ones."""
-    from perovscreen.ml.cards import card_path
-
     if model_dir:
         return Path(model_dir)
     cache = default_model_dir()
-    if cache.is_dir() and any(card_path(p).is_file() for p in [*cache.glob("*.pt"), *cache.glob("*.skops")]):
+    if member_files(cache):
         return cache
     return SHIPPED_DIR
 

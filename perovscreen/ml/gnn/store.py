@@ -58,11 +58,16 @@ def load_net(path):
     return net, card
 
 
-def find_models(model_dir, archs=None) -> list[Path]:
-    """Member files with cards in ``model_dir`` (networks ``*.pt``, CHGNet-transfer ``*.skops``), sorted by
-    name (those of the architectures ``archs`` when given)."""
+def member_files(model_dir) -> list[Path]:
+    """Member files with cards in ``model_dir`` (networks ``*.pt``, CHGNet-transfer ``*.skops``), by name."""
     d = Path(model_dir)
-    files = sorted(p for p in [*d.glob("*.pt"), *d.glob("*.skops")] if card_path(p).is_file()) if d.is_dir() else []
+    return sorted(p for p in [*d.glob("*.pt"), *d.glob("*.skops")] if card_path(p).is_file()) if d.is_dir() else []
+
+
+def find_models(model_dir, archs=None) -> list[Path]:
+    """``member_files``, or those of the architectures ``archs`` when given; ModelError when there are none."""
+    d = Path(model_dir)
+    files = member_files(d)
     if not files:
         raise ModelError(f"no property models with cards in {d}; train them with `perovscreen gnn train --out {d}`")
     if archs:

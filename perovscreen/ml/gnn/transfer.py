@@ -101,13 +101,17 @@ class TransferMember:
         self.mu = np.asarray(blob["mu"], float)
         self.heat_model, self.metal_model, self.gap_model = blob["heat"], blob["metal"], blob["gap"]
 
+    def predict_design(self, z: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """(n, 3) from the boosting inputs: heat, regressed gap (>= 0), P(metal)."""
+        return np.stack([base + self.heat_model.predict(z), np.clip(self.gap_model.predict(z), 0, None),
+                         self.metal_model.predict_proba(z)[:, 1]], axis=1)
+
     def outputs(self, structures) -> np.ndarray:
         """(n, 3): heat (NaN with unseen elements), regressed gap (>= 0), P(metal)."""
         x, known = fractions(structures, self.elements)
-        z, base = design(*cell_features(structures), x, self.mu)
-        heat = np.where(known, base + self.heat_model.predict(z), np.nan)
-        return np.stack([heat, np.clip(self.gap_model.predict(z), 0, None), self.metal_model.predict_proba(z)[:, 1]],
-                        axis=1)
+        out = self.predict_design(*design(*cell_features(structures), x, self.mu))
+        out[~known, 0] = np.nan
+        return out
 
 
 def load_transfer(path):
@@ -148,13 +152,12 @@ def train_transfer(out_dir, root=None, seed: int = 0, limit: int | None = None, 
     blob["gap"] = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05,
                                                 random_state=seed).fit(z[nm], y[nm, 1])
     te = split.test
-    pred = np.stack([base[te] + blob["heat"].predict(z[te]), np.clip(blob["gap"].predict(z[te]), 0, None),
-                     blob["metal"].predict_proba(z[te])[:, 1]], axis=1)
+    pred = TransferMember(blob).predict_design(z[te], base[te])
     called = pred[:, 2] < 0.5
     pred[:, 1] = np.where(called, pred[:, 1], 0.0)
     metrics = evaluate(pred, y[te])
     data = Path(source) if source else None
-    card = {"arch": ARCH, "config": {"arch": ARCH, "features": "CHGNet 0.3.0 readout mean/min/max + composition"},
+    card = {"arch": ARCH, "config": {"arch": ARCH, "features": "CHGNet 0.3.0 readout pooled by site role + composition"},
             "member": 0, "seed": seed, "limit": limit, "split": "formula", "n_train": int(len(tr)),
             "data": data.name if data else None, "data_sha256": sha256_file(data) if data and data.is_file() else None,
             "task": "perov5 heat_ref (eV/atom) + band gap (eV)", "boost": BOOST, "command": command,
